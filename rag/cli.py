@@ -1,0 +1,176 @@
+"""`rag index | ask | serve | eval | bench`: every failure is one line on stderr, exit code 2.
+
+Heavy modules are imported inside the command that needs them, so `rag ask` in
+lexical mode never imports torch.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import Sequence
+
+from .errors import RagError
+
+log = logging.getLogger("rag")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--index", help="index folder (default: the repository's index/)")
+    p.add_argument("--docs", nargs="+", help="document files or folders (default: the repository's seeds/)")
+    p.add_argument("--mode", choices=["auto", "lexical", "dense", "hybrid"], help="retrieval mode (default: auto)")
+    p.add_argument("--embed-model", dest="embed_model", help="sentence-transformers model name or local path")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only results and errors")
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="rag", description="Chinese-first cited question answering over your documents.")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("index", help="build (or rebuild) the index", description="Build the index from documents.")
+    _common(p)
+    p.add_argument("--force", action="store_true", help="rebuild even when the documents did not change")
+    p.add_argument("--chunk-size", dest="chunk_size", type=int, help="characters per chunk (default 240)")
+    p.add_argument("--chunk-overlap", dest="chunk_overlap", type=int, help="overlap characters (default 80)")
+
+    p = sub.add_parser("ask", help="answer questions with citations", description="Answer questions with citations.")
+    p.add_argument("questions", nargs="*", help="one or more questions")
+    p.add_argument("--file", help="a file with one question per line ('-' for standard input)")
+    p.add_argument("--k", type=int, help="passages to retrieve (default 5)")
+    p.add_argument("--json", action="store_true", help="print one JSON object per question")
+    p.add_argument("--answerer", choices=["extractive", "transformers", "openai"], help="how answers are written")
+    _common(p)
+
+    p = sub.add_parser("serve", help="start the web chat and API", description="Start the Gradio chat and API.")
+    p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default 7860)")
+    p.add_argument("--answerer", choices=["extractive", "transformers", "openai"], help="how answers are written")
+    _common(p)
+
+    p = sub.add_parser("eval", help="run the gold set and report scores", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p = sub.add_parser("bench", help="benchmark speed and scale", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    return ap
+
+
+def _settings(args: argparse.Namespace):
+    from .settings import load_settings
+
+    keys = ("index", "docs", "mode", "embed_model", "k", "answerer", "host", "port", "chunk_size", "chunk_overlap")
+    return load_settings({k: getattr(args, k, None) for k in keys})
+
+
+def _progress(quiet: bool):
+    if quiet or not sys.stderr.isatty():
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    bars: dict[str, tqdm] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage) or bars.setdefault(stage, tqdm(total=total, desc=stage, unit="chunk", leave=False))
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    return update
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from .build import build_index
+
+    settings = _settings(args)
+    report = build_index(settings, force=args.force, progress=_progress(args.quiet))
+    for line in report.skipped:
+        print(f"warning: {line}", file=sys.stderr)
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
+    state = "up to date" if report.up_to_date else "built"
+    print(f"index {state}: {report.documents} documents, {report.chunks} chunks, "
+          f"{'hybrid (BM25 + dense)' if report.dense else 'lexical (BM25)'} -> {report.path}"
+          + (f" in {report.stage_ms.get('total_ms', 0) / 1000:.1f}s" if not report.up_to_date else ""))
+    if report.skipped:
+        print(f"skipped {len(report.skipped)} file(s)", file=sys.stderr)
+    return 0
+
+
+def _questions(args: argparse.Namespace) -> list[str]:
+    qs = list(args.questions)
+    if args.file:
+        try:
+            text = sys.stdin.read() if args.file == "-" else open(args.file, encoding="utf-8").read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RagError(f"cannot read questions from {args.file}: {exc}") from None
+        qs += [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if not qs:
+        raise RagError('no question given: run `rag ask "你的问题"` or `rag ask --file questions.txt`')
+    return qs
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from .pipeline import Pipeline
+    from .render import render_text
+
+    questions = _questions(args)
+    settings = _settings(args)
+    pipe = Pipeline.open(settings, progress=_progress(args.quiet))
+    if not args.quiet and not args.json:
+        info = pipe.mode_info()
+        print(f"[{info['retrieval']} retrieval · {info['answerer']} answers · {info['documents']} documents, "
+              f"{info['chunks']} chunks]", file=sys.stderr)
+        for note in info["notes"]:
+            print(f"note: {note}", file=sys.stderr)
+    for q in questions:
+        answer = pipe.ask(q)
+        if args.json:
+            print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+        else:
+            print(render_text(answer), flush=True)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from ui.app import launch
+    except ImportError as exc:
+        raise RagError(f"the web UI cannot start ({exc}): run `pip install -e \".[ui]\"`") from None
+    launch(_settings(args), quiet=args.quiet)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluation.cli import main as eval_main
+
+    return eval_main(args.rest)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench.cli import main as bench_main
+
+    return bench_main(args.rest)
+
+
+COMMANDS = {"index": cmd_index, "ask": cmd_ask, "serve": cmd_serve, "eval": cmd_eval, "bench": cmd_bench}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.ERROR if getattr(args, "quiet", False) else logging.WARNING,
+                        format="warning: %(message)s", stream=sys.stderr)
+    try:
+        return COMMANDS[args.command](args)
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""Question (+ conversation) -> retrieve -> answer -> Answer. What the CLI, UI and API call."""
+from __future__ import annotations
+
+import logging
+import re
+import time
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+from .errors import IndexMismatch, IndexMissing, ModelUnavailable, RagError
+from .followup import retrieval_query
+from .loaded import LoadedIndex, load_index
+from .retrievers import DenseRetriever, HybridRetriever, LexicalRetriever, RerankedRetriever, Retriever
+from .settings import Settings
+from .types import Answer, Draft, Hit, Message
+
+log = logging.getLogger("rag")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+EMPTY_REPLY = "请输入一个问题，例如：“天猫双11有多少品牌成交额破亿？”"
+
+
+def clean_question(question: str, limit: int) -> tuple[str, list[str]]:
+    """Strip control characters and cut overlong input; notes say what was done."""
+    notes = []
+    q = _CONTROL.sub(" ", question or "").strip()
+    q = re.sub(r"\s+", " ", q)
+    if len(q) > limit:
+        q = q[:limit]
+        notes.append(f"the question was cut to its first {limit} characters")
+    return q, notes
+
+
+class Pipeline:
+    def __init__(self, index: LoadedIndex, settings: Settings, embedder=None, reranker=None,
+                 notes: Sequence[str] = ()) -> None:
+        from .answerers import make_answerer
+
+        self.index, self.settings = index, settings
+        self.embedder, self.reranker = embedder, reranker
+        self.notes = list(notes)
+        self.answerer = make_answerer(settings, index, self.notes)
+        self.lexical = LexicalRetriever(index.bm25, index.tokenizer, index.chunks)
+        self.default_mode = "hybrid" if embedder is not None else "lexical"
+        if settings.mode in ("dense", "hybrid") and embedder is not None:
+            self.default_mode = settings.mode
+
+    @classmethod
+    def open(cls, settings: Settings, build_if_missing: bool = True,
+             progress: Callable[[str, int, int], None] | None = None) -> "Pipeline":
+        root = Path(settings.index)
+        try:
+            index = load_index(root)
+            if build_if_missing and _sources_changed(index, settings):
+                log.warning("documents changed since the index was built: rebuilding")
+                raise IndexMissing("stale")
+        except IndexMissing:
+            if not build_if_missing:
+                raise
+            from .build import build_index
+
+            build_index(settings, progress=progress)
+            index = load_index(root)
+        embedder, reranker, notes = _load_models(index, settings)
+        notes = list(index.manifest.get("notes", [])) + notes
+        return cls(index, settings, embedder, reranker, notes)
+
+    def retriever(self, mode: str | None = None) -> Retriever:
+        mode = self.default_mode if mode in (None, "auto") else mode
+        if mode == "lexical":
+            base: Retriever = self.lexical
+        elif self.embedder is None:
+            raise RagError(f"{mode} retrieval needs the embedding model, which is not available: use --mode lexical")
+        else:
+            dense = DenseRetriever(self.index.vectors, self.embedder, self.index.chunks,
+                                   self.index.embedding.get("query_instruction", ""))
+            base = dense if mode == "dense" else HybridRetriever([self.lexical, dense])
+        return RerankedRetriever(base, self.reranker) if self.reranker is not None else base
+
+    def mode_info(self, mode: str | None = None) -> dict:
+        mode = self.default_mode if mode in (None, "auto") else mode
+        return {
+            "retrieval": mode + ("+rerank" if self.reranker is not None else ""),
+            "answerer": getattr(self.answerer, "name", "extractive"),
+            "embedding_model": self.embedder.name if self.embedder is not None else None,
+            "reranker": self.reranker.name if self.reranker is not None else None,
+            "tokenizer": self.index.tokenizer.engine,
+            "documents": len(self.index.documents),
+            "chunks": len(self.index.chunks),
+            "notes": list(self.notes),
+        }
+
+    def search(self, question: str, history: Sequence[Message] = (), k: int | None = None,
+               mode: str | None = None) -> list[Hit]:
+        return self.retriever(mode).search(retrieval_query(question, history), k or self.settings.k)
+
+    def stream(self, question: str, history: Sequence[Message] = (), k: int | None = None,
+               mode: str | None = None) -> Iterator[str | Answer]:
+        """Yield answer text deltas, then the final Answer."""
+        t0 = time.perf_counter()
+        q, notes = clean_question(question, self.settings.max_question_chars)
+        info = self.mode_info(mode)
+        if not q:
+            yield EMPTY_REPLY
+            yield Answer(question, EMPTY_REPLY, True, (), info, {"total_ms": 0.0}, {"refusal_reason": "empty question"})
+            return
+        hits = self.search(q, history, k, mode)
+        t1 = time.perf_counter()
+        draft: Draft | None = None
+        for piece in self.answerer.stream(q, hits, history):
+            if isinstance(piece, Draft):
+                draft = piece
+            else:
+                yield piece
+        if draft is None:
+            raise RagError("the answerer produced no final answer")
+        t2 = time.perf_counter()
+        timings = {"retrieve_ms": (t1 - t0) * 1000, "answer_ms": (t2 - t1) * 1000, "total_ms": (t2 - t0) * 1000}
+        yield Answer(q, draft.text, draft.refused, draft.citations, info, timings, draft.check,
+                     tuple(notes) + draft.notes)
+
+    def ask(self, question: str, history: Sequence[Message] = (), k: int | None = None,
+            mode: str | None = None) -> Answer:
+        final = None
+        for piece in self.stream(question, history, k, mode):
+            if isinstance(piece, Answer):
+                final = piece
+        assert final is not None  # stream always ends with an Answer
+        return final
+
+
+def _sources_changed(index: LoadedIndex, settings: Settings) -> bool:
+    from .corpus import fingerprint
+
+    m = index.manifest
+    return m.get("sources") == list(settings.docs) and m.get("corpus_fingerprint") != fingerprint(settings.docs)
+
+
+def _load_models(index: LoadedIndex, settings: Settings):
+    """Load the embedder (and reranker) the index needs; fall back to lexical with a note."""
+    notes: list[str] = []
+    embedder = reranker = None
+    info = index.embedding
+    if settings.mode == "lexical":
+        return None, None, notes
+    if info is None:
+        if not index.manifest.get("notes"):
+            notes.append("lexical retrieval only: the index has no embeddings (run `rag index --force` to add them)")
+        return None, None, notes
+    if info["model"] != settings.embed_model and settings.mode in ("dense", "hybrid"):
+        raise IndexMismatch(f"index was built with embedding model '{info['model']}', not '{settings.embed_model}': "
+                            "run `rag index --force` to rebuild it")
+    from .embedder import SentenceTransformerEmbedder
+
+    try:
+        embedder = SentenceTransformerEmbedder(info["model"], settings.device)
+    except ModelUnavailable as exc:
+        notes.append(f"lexical retrieval only: {exc}")
+        return None, None, notes
+    if embedder.dim != info["dim"]:
+        raise IndexMismatch(f"embedding model '{info['model']}' now has dimension {embedder.dim}, the index "
+                            f"{info['dim']}: run `rag index --force` to rebuild it")
+    if settings.reranker:
+        from .rerank import CrossEncoderReranker
+
+        try:
+            reranker = CrossEncoderReranker(settings.reranker, settings.device)
+        except ModelUnavailable as exc:
+            notes.append(f"no reranking: {exc}")
+    return embedder, reranker, notes
