@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 
 def make_answerer(settings: "Settings", index: "LoadedIndex", notes: list[str]):
-    extractive = ExtractiveAnswerer(index.tokenizer, index.bm25, settings.min_support)
+    extractive = ExtractiveAnswerer(index.tokenizer, index.bm25, settings.min_support, chunks=index.chunks)
     if settings.answerer == "extractive":
         return extractive
     notes.append(f"extractive answers: the '{settings.answerer}' answerer is not available in this build")

@@ -1,7 +1,14 @@
-"""BM25 as a sparse matrix: scoring a query is a sum of a few columns.
+"""BM25 as postings arrays: a query reads only the postings of its own terms.
 
-Term weights are precomputed at build time (Lucene's BM25 with k1, b), stored as a
-CSC matrix `docs x terms`, so a query costs O(postings of its terms).
+Term weights are precomputed at build time (Lucene's BM25 with k1, b) and stored
+term by term (CSC: for each term the ascending ids of the documents that use it and
+their weights), so scoring costs O(postings of the query's terms). Top-k is exact
+and prunes with MaxScore: terms are taken rarest first (largest possible
+contribution); once the terms left could add less to an unseen document than the
+k-th best score so far, they are only looked up (binary search) for the documents
+still in the running. Common words (的, 发展) then cost a few lookups instead of a
+pass over their hundreds of thousands of postings. Only numpy is needed to query:
+scipy is imported by the build alone, so `rag ask` starts fast.
 
     >>> idx = BM25.build([["a", "b"], ["b", "c"], ["c"]])
     >>> [int(i) for i in idx.top(["c"], 2)[0]]
@@ -11,15 +18,22 @@ from __future__ import annotations
 
 import json
 import math
+import threading
+from array import array
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
-from scipy import sparse
+
+if TYPE_CHECKING:
+    from .parallel import Bags
 
 FILES = ("bm25_data.npy", "bm25_indices.npy", "bm25_indptr.npy", "bm25_idf.npy", "bm25_vocab.json")
+MAX_WEIGHT_FILE = "bm25_maxw.npy"  # optional: recomputed on load when absent (older indexes)
+_BIG_TERM = 4096  # postings; below this a term is cheaper to add than to prune
+_EMPTY = (np.zeros(0, np.int64), np.zeros(0, np.float32))
 
 
 @dataclass(frozen=True)
@@ -29,44 +43,33 @@ class BM25Params:
 
 
 class BM25:
-    def __init__(self, matrix: sparse.csc_matrix, idf: np.ndarray, vocab: dict[str, int], params: BM25Params) -> None:
-        self.matrix = matrix
-        self.idf = idf
-        self.vocab = vocab
-        self.params = params
+    def __init__(self, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, idf: np.ndarray,
+                 vocab: dict[str, int], params: BM25Params, n_docs: int,
+                 max_weight: np.ndarray | None = None) -> None:
+        self.indptr, self.indices, self.data = indptr, indices, data
+        self.idf, self.vocab, self.params = idf, vocab, params
+        self._n_docs = n_docs
+        self.max_weight = _column_max(indptr, data) if max_weight is None else max_weight
+        self._local = threading.local()
 
     @property
     def n_docs(self) -> int:
-        return self.matrix.shape[0]
+        return self._n_docs
+
+    @property
+    def matrix(self):
+        """The weights as a scipy CSC matrix `docs x terms` (imports scipy)."""
+        from scipy import sparse
+
+        return sparse.csc_matrix((self.data, self.indices, self.indptr), shape=(self.n_docs, len(self.vocab)))
 
     @classmethod
     def build(cls, docs: Iterable[Sequence[str]], params: BM25Params = BM25Params()) -> "BM25":
         """Build from tokenized documents, streaming: only integer postings are kept."""
-        vocab: dict[str, int] = {}
-        rows: list[np.ndarray] = []
-        cols: list[np.ndarray] = []
-        tfs: list[np.ndarray] = []
-        lengths: list[int] = []
-        for i, toks in enumerate(docs):
-            counts = Counter(toks)
-            ids = [vocab.setdefault(t, len(vocab)) for t in counts]
-            rows.append(np.full(len(ids), i, dtype=np.int32))
-            cols.append(np.asarray(ids, dtype=np.int32))
-            tfs.append(np.fromiter(counts.values(), dtype=np.float32, count=len(counts)))
-            lengths.append(len(toks))
-        n = len(lengths)
-        row = np.concatenate(rows) if rows else np.zeros(0, np.int32)
-        col = np.concatenate(cols) if cols else np.zeros(0, np.int32)
-        tf = np.concatenate(tfs) if tfs else np.zeros(0, np.float32)
-        del rows, cols, tfs
-        dl = np.asarray(lengths, dtype=np.float32)
-        avgdl = float(dl.mean()) if n and dl.mean() > 0 else 1.0
-        df = np.bincount(col, minlength=len(vocab)).astype(np.float32)
-        idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
-        norm = params.k1 * (1 - params.b + params.b * dl[row] / avgdl)
-        weights = idf[col] * tf * (params.k1 + 1) / (tf + norm)
-        matrix = sparse.csc_matrix((weights.astype(np.float32), (row, col)), shape=(n, len(vocab)))
-        return cls(matrix, idf, vocab, params)
+        builder = BM25Builder()
+        for toks in docs:
+            builder.add(toks)
+        return builder.finish(params)
 
     def term_ids(self, tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Known term ids of a query and their multiplicities."""
@@ -74,23 +77,74 @@ class BM25:
         ids = np.fromiter((self.vocab[t] for t in counts), dtype=np.int64, count=len(counts))
         return ids, np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
 
+    def _postings(self, term: int) -> tuple[np.ndarray, np.ndarray]:
+        s, e = self.indptr[term], self.indptr[term + 1]
+        return self.indices[s:e], self.data[s:e]
+
     def scores(self, tokens: Sequence[str]) -> np.ndarray:
-        ids, mult = self.term_ids(tokens)
-        if len(ids) == 0:
-            return np.zeros(self.n_docs, dtype=np.float32)
-        sub = self.matrix[:, ids]
-        return np.asarray(sub @ mult).ravel()
+        """The score of every document (a dense array; `top` is the fast path)."""
+        out = np.zeros(self.n_docs, dtype=np.float32)
+        for term, m in zip(*self.term_ids(tokens)):
+            docs, w = self._postings(int(term))
+            out[docs] += w * m  # a term's documents are distinct: no need for np.add.at
+        return out
 
     def top(self, tokens: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(doc ids, scores) of the k best documents with a positive score, best first."""
-        s = self.scores(tokens)
-        k = min(k, len(s))
-        if k <= 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        cand = np.argpartition(-s, k - 1)[:k] if k < len(s) else np.arange(len(s))
-        cand = cand[np.argsort(-s[cand], kind="stable")]
-        cand = cand[s[cand] > 0]
-        return cand, s[cand]
+        """(doc ids, scores) of the k best documents with a positive score, best first.
+
+        Ties are broken by document id, so results are deterministic."""
+        ids, mult = self.term_ids(tokens)
+        k = min(k, self.n_docs)
+        if k <= 0 or len(ids) == 0:
+            return _EMPTY
+        bound = self.max_weight[ids] * mult
+        order = np.argsort(-bound, kind="stable")
+        ids, mult, bound = ids[order], mult[order], bound[order]
+        rest = np.cumsum(bound[::-1])[::-1]  # rest[j]: the most terms j.. can add to one document
+        acc = self._accumulator()
+        touched: list[np.ndarray] = []
+        try:
+            j, n_touched, theta = 0, 0, 0.0
+            while j < len(ids):
+                docs, w = self._postings(int(ids[j]))
+                if n_touched >= k and len(docs) > _BIG_TERM:
+                    theta = _kth(acc, _seen(acc, touched, n_touched), k)
+                    if rest[j] < theta:
+                        break  # no unseen document can reach the top k any more
+                acc[docs] += w * mult[j]
+                touched.append(docs)
+                n_touched += len(docs)
+                j += 1
+            cand = _seen(acc, touched, n_touched)
+            if j < len(ids):
+                cand = cand[acc[cand] + rest[j] >= theta]
+                for t in range(j, len(ids)):
+                    self._add_for(acc, cand, int(ids[t]), float(mult[t]))
+            scores = acc[cand]
+            if len(cand) > k:
+                part = np.argpartition(-scores, k - 1)[:k]
+                cand, scores = cand[part], scores[part]
+            order = np.lexsort((cand, -scores))
+            return cand[order].astype(np.int64), scores[order].copy()
+        finally:
+            _reset(acc, touched, n_touched)
+
+    def _add_for(self, acc: np.ndarray, cand: np.ndarray, term: int, mult: float) -> None:
+        """Add a term's weight to the candidate documents that use it (binary search)."""
+        docs, w = self._postings(term)
+        if len(docs) == 0 or len(cand) == 0:
+            return
+        pos = np.minimum(np.searchsorted(docs, cand), len(docs) - 1)
+        hit = docs[pos] == cand
+        acc[cand[hit]] += w[pos[hit]] * mult
+
+    def _accumulator(self) -> np.ndarray:
+        """A zeroed score array per thread, reused across queries (zeroing 1M floats costs more
+        than the query)."""
+        acc = getattr(self._local, "acc", None)
+        if acc is None or len(acc) != self.n_docs:
+            acc = self._local.acc = np.zeros(self.n_docs, dtype=np.float32)
+        return acc
 
     def idf_of(self, token: str) -> float | None:
         """IDF of a token, or None when the corpus never uses it."""
@@ -102,13 +156,13 @@ class BM25:
         return math.log1p((self.n_docs + 0.5) / 0.5)
 
     def save(self, folder: Path) -> None:
-        m = self.matrix
-        np.save(folder / "bm25_data.npy", m.data)
-        np.save(folder / "bm25_indices.npy", m.indices)
-        np.save(folder / "bm25_indptr.npy", m.indptr)
+        np.save(folder / "bm25_data.npy", self.data)
+        np.save(folder / "bm25_indices.npy", self.indices)
+        np.save(folder / "bm25_indptr.npy", self.indptr)
         np.save(folder / "bm25_idf.npy", self.idf)
+        np.save(folder / MAX_WEIGHT_FILE, self.max_weight)
         terms = sorted(self.vocab, key=self.vocab.__getitem__)
-        payload = {"k1": self.params.k1, "b": self.params.b, "n_docs": m.shape[0], "terms": terms}
+        payload = {"k1": self.params.k1, "b": self.params.b, "n_docs": self.n_docs, "terms": terms}
         (folder / "bm25_vocab.json").write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
@@ -121,7 +175,113 @@ class BM25:
         idf = np.load(folder / "bm25_idf.npy", allow_pickle=False)
         if len(indptr) != len(terms) + 1 or len(idf) != len(terms) or len(data) != len(indices):
             raise ValueError("BM25 arrays disagree with the vocabulary")
+        if len(indptr) and (indptr[0] != 0 or indptr[-1] != len(indices)):
+            raise ValueError("BM25 term offsets disagree with the postings")
         if len(indices) and (indices.max() >= meta["n_docs"] or indices.min() < 0):
             raise ValueError("BM25 postings point outside the corpus")
-        matrix = sparse.csc_matrix((data, indices, indptr), shape=(meta["n_docs"], len(terms)))
-        return cls(matrix, idf, {t: i for i, t in enumerate(terms)}, BM25Params(meta["k1"], meta["b"]))
+        max_weight = None
+        if (folder / MAX_WEIGHT_FILE).is_file():
+            max_weight = np.load(folder / MAX_WEIGHT_FILE, allow_pickle=False)
+            if len(max_weight) != len(terms):
+                raise ValueError("BM25 term bounds disagree with the vocabulary")
+        return cls(indptr, indices, data, idf, {t: i for i, t in enumerate(terms)},
+                   BM25Params(meta["k1"], meta["b"]), int(meta["n_docs"]), max_weight)
+
+
+class BM25Builder:
+    """Collects bags of words one document (`add`) or one batch (`add_bags`) at a time.
+
+    Postings are kept as flat int32 arrays (term id, count), so a million chunks cost
+    about 8 bytes a distinct term per chunk, never a list of token strings."""
+
+    def __init__(self) -> None:
+        self._clear()
+
+    def _clear(self) -> None:
+        self.vocab: dict[str, int] = {}
+        self._ids, self._tfs = array("i"), array("i")
+        self._counts, self._lengths = array("i"), array("i")
+
+    @property
+    def n_docs(self) -> int:
+        return len(self._lengths)
+
+    def add(self, tokens: Sequence[str]) -> None:
+        counts = Counter(tokens)
+        vocab = self.vocab
+        self._ids.extend([vocab.setdefault(t, len(vocab)) for t in counts])
+        self._tfs.extend(counts.values())
+        self._counts.append(len(counts))
+        self._lengths.append(len(tokens))
+
+    def add_bags(self, bags: "Bags") -> None:
+        vocab = self.vocab
+        glob = np.fromiter((vocab.setdefault(t, len(vocab)) for t in bags.terms), dtype=np.int32,
+                           count=len(bags.terms))
+        self._ids.frombytes(glob[bags.ids].astype(np.int32).tobytes())
+        self._tfs.frombytes(np.asarray(bags.tfs, dtype=np.int32).tobytes())
+        self._counts.frombytes(np.asarray(bags.counts, dtype=np.int32).tobytes())
+        self._lengths.frombytes(np.asarray(bags.lengths, dtype=np.int32).tobytes())
+
+    def finish(self, params: BM25Params = BM25Params()) -> BM25:
+        from scipy import sparse
+
+        n, n_terms = self.n_docs, len(self.vocab)
+        ids = np.frombuffer(self._ids, dtype=np.int32) if len(self._ids) else np.zeros(0, np.int32)
+        counts = np.frombuffer(self._counts, dtype=np.int32) if n else np.zeros(0, np.int32)
+        dl = np.frombuffer(self._lengths, dtype=np.int32).astype(np.float32) if n else np.zeros(0, np.float32)
+        rows = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(counts, out=rows[1:])
+        avgdl = float(dl.mean()) if n and dl.mean() > 0 else 1.0
+        df = np.bincount(ids, minlength=n_terms).astype(np.float32)
+        idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
+        norm = (params.k1 * (1 - params.b + params.b * dl / avgdl)).astype(np.float32)
+        weights = np.empty(len(ids), dtype=np.float32)
+        tfs = np.frombuffer(self._tfs, dtype=np.int32) if len(self._tfs) else np.zeros(0, np.int32)
+        step = 1 << 16  # documents per block: bounded temporaries at any corpus size
+        for a in range(0, n, step):
+            b = min(n, a + step)
+            s, e = rows[a], rows[b]
+            tf = tfs[s:e].astype(np.float32)
+            weights[s:e] = idf[ids[s:e]] * tf * (params.k1 + 1) / (tf + np.repeat(norm[a:b], counts[a:b]))
+        index_type = np.int32 if len(ids) < 2**31 else np.int64
+        csr = sparse.csr_matrix((weights, ids.astype(index_type, copy=False), rows.astype(index_type)),
+                                shape=(n, n_terms))
+        del weights
+        csc = csr.tocsc()  # a counting sort in C: O(postings); ids stay ascending within a term
+        del csr
+        vocab = self.vocab
+        self._clear()  # free the postings buffers
+        return BM25(csc.indptr, csc.indices, csc.data, idf, vocab, params, n)
+
+
+def _column_max(indptr: np.ndarray, data: np.ndarray) -> np.ndarray:
+    """The largest weight of each term: its most a document can gain from it."""
+    out = np.zeros(len(indptr) - 1, dtype=np.float32)
+    nonempty = np.flatnonzero(np.diff(indptr) > 0)
+    if len(nonempty):
+        out[nonempty] = np.maximum.reduceat(data, indptr[nonempty])
+    return out
+
+
+def _seen(acc: np.ndarray, touched: list[np.ndarray], n_touched: int) -> np.ndarray:
+    """The distinct documents touched so far."""
+    if n_touched * 32 > len(acc):
+        return np.flatnonzero(acc)  # weights are positive: touched == nonzero
+    if len(touched) == 1:
+        return touched[0]
+    return np.unique(np.concatenate(touched))
+
+
+def _kth(acc: np.ndarray, cand: np.ndarray, k: int) -> float:
+    if len(cand) < k:
+        return 0.0
+    return float(np.partition(acc[cand], len(cand) - k)[len(cand) - k])
+
+
+def _reset(acc: np.ndarray, touched: list[np.ndarray], n_touched: int) -> None:
+    if n_touched * 8 > len(acc):
+        acc.fill(0)
+    else:
+        for docs in touched:
+            acc[docs] = 0

@@ -17,7 +17,7 @@ from .chunking import ChunkSettings, chunk_document
 from .corpus import Corpus, load_corpus
 from .errors import ModelUnavailable, RagError
 from .settings import Settings
-from .store import commit_build, new_build_dir, read_manifest
+from .store import commit_build, read_manifest, staging
 from .tokenize import TOKENIZER_VERSION, Tokenizer
 from .types import Chunk, Document
 
@@ -82,30 +82,30 @@ def build_index(settings: Settings, force: bool = False, progress: Progress | No
         raise RagError("the documents produced no text to index: check that they contain prose")
     words = corpus_words(corpus.documents)
     tokenizer = Tokenizer(words)
-    tmp = new_build_dir(root)
-    t = time.perf_counter()
-    tokens = (tokenizer.tokens(index_text(c)) for c in _progress(chunks, "tokenizing", progress))
-    bm25 = BM25.build(tokens)
-    bm25.save(tmp)
-    stage["bm25_ms"] = (time.perf_counter() - t) * 1000
-    notes: list[str] = []
-    embedding, reused = None, 0
-    if want_dense:
-        try:
-            embedding, reused = _build_dense(settings, chunks, tmp, previous, stage, progress)
-        except ModelUnavailable as exc:
-            notes.append(f"lexical retrieval only: {exc}")
-    _write_jsonl(tmp / "documents.jsonl", (_doc_record(d) for d in corpus.documents))
-    _write_jsonl(tmp / "chunks.jsonl", (c.to_dict() for c in chunks))
-    (tmp / "words.txt").write_text("\n".join(words) + "\n", encoding="utf-8")
-    manifest = {
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "rag_version": __version__,
-        "documents": len(corpus.documents), "chunks": len(chunks), "corpus_sha256": corpus.sha256,
-        "corpus_fingerprint": corpus.fingerprint, "sources": list(settings.docs), "signature": signature,
-        "tokenizer": {"engine": tokenizer.engine, "version": TOKENIZER_VERSION}, "embedding": embedding,
-        "skipped": list(corpus.skipped), "notes": notes,
-    }
-    final = commit_build(root, tmp, manifest)
+    with staging(root) as tmp:  # holds the build lock; a failed build leaves nothing behind
+        t = time.perf_counter()
+        tokens = (tokenizer.tokens(index_text(c)) for c in _progress(chunks, "tokenizing", progress))
+        bm25 = BM25.build(tokens)
+        bm25.save(tmp)
+        stage["bm25_ms"] = (time.perf_counter() - t) * 1000
+        notes: list[str] = []
+        embedding, reused = None, 0
+        if want_dense:
+            try:
+                embedding, reused = _build_dense(settings, chunks, tmp, previous, stage, progress)
+            except ModelUnavailable as exc:
+                notes.append(f"lexical retrieval only: {exc}")
+        _write_jsonl(tmp / "documents.jsonl", (_doc_record(d) for d in corpus.documents))
+        _write_jsonl(tmp / "chunks.jsonl", (c.to_dict() for c in chunks))
+        (tmp / "words.txt").write_text("\n".join(words) + "\n", encoding="utf-8")
+        manifest = {
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "rag_version": __version__,
+            "documents": len(corpus.documents), "chunks": len(chunks), "corpus_sha256": corpus.sha256,
+            "corpus_fingerprint": corpus.fingerprint, "sources": list(settings.docs), "signature": signature,
+            "tokenizer": {"engine": tokenizer.engine, "version": TOKENIZER_VERSION}, "embedding": embedding,
+            "skipped": list(corpus.skipped), "notes": notes,
+        }
+        final = commit_build(root, tmp, manifest)
     stage["total_ms"] = (time.perf_counter() - t0) * 1000
     return BuildReport(str(final), len(corpus.documents), len(chunks), corpus.skipped, embedding is not None,
                        tuple(notes), stage, reused)
@@ -148,8 +148,9 @@ def _vector_key(model: str, text: str) -> str:
 
 
 def _previous(root: Path):
+    # Verified: a damaged build must be rebuilt (not reported up to date) and its vectors not reused.
     try:
-        return read_manifest(root, verify=False)
+        return read_manifest(root, verify=True)
     except RagError:
         return None
 

@@ -70,9 +70,13 @@ def strip_byline(body: str) -> tuple[str, Byline]:
     values: dict[str, list[str]] = {}
     for m in reversed(keys):
         value = body[m.end():end].strip()
-        if len(value) > _MAX_TAIL_VALUE or re.search(r"[。！？!?]", value[:-1]):
+        if len(value) > _MAX_TAIL_VALUE or re.search(r"[。！？!?，,；;]", value):
             break
-        values.setdefault(_canonical_key(m.group(1)), []).insert(0, value.rstrip("。 "))
+        # The block must start at a sentence boundary: "数据来源：…" inside a sentence is text.
+        before = body[m.start() - 1] if m.start() else "。"
+        if re.match(r"[\u4e00-\u9fffA-Za-z0-9]", before) and not _ends_value(body, m.start(), keys):
+            break
+        values.setdefault(_canonical_key(m.group(1)), []).insert(0, value)
         start, end = m.start(), m.start()
     if start is None:
         return body, Byline("", (), "")
@@ -83,6 +87,11 @@ def strip_byline(body: str) -> tuple[str, Byline]:
             if name not in authors:
                 authors.append(name)
     return body, Byline(_first(values.get("来源")), tuple(authors), _first(values.get("责任编辑")))
+
+
+def _ends_value(body: str, pos: int, keys: list[re.Match]) -> bool:
+    """True when `pos` directly follows another byline field (…来源：经济日报作者：…)."""
+    return any(k.end() < pos and pos - k.end() <= _MAX_TAIL_VALUE for k in keys)
 
 
 def _canonical_key(key: str) -> str:

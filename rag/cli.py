@@ -159,7 +159,12 @@ COMMANDS = {"index": cmd_index, "ask": cmd_ask, "serve": cmd_serve, "eval": cmd_
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("eval", "bench"):
+        # These own their flags: hand the rest of the command line over untouched.
+        args = argparse.Namespace(command=argv[0], rest=argv[1:], quiet=False)
+    else:
+        args = parser().parse_args(argv)
     logging.basicConfig(level=logging.ERROR if getattr(args, "quiet", False) else logging.WARNING,
                         format="warning: %(message)s", stream=sys.stderr)
     try:

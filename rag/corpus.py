@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -16,6 +17,7 @@ from .loader import iter_paths, read_source
 from .types import Document
 
 log = logging.getLogger("rag")
+_WORD = re.compile(r"[^\W_]")  # a letter, digit or hanzi
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ def load_corpus(roots: Iterable[str]) -> Corpus:
     handler = _Collect()
     log.addHandler(handler)
     try:
-        for path in iter_paths(Path(r) for r in roots):
+        for path in iter_paths((Path(r) for r in roots), warn=True):
             src = read_source(path)
             if src is None:
                 continue
@@ -58,6 +60,9 @@ def load_corpus(roots: Iterable[str]) -> Corpus:
                 continue
             if not doc.sections:
                 log.warning("skipped %s: no text left after cleaning", path)
+                continue
+            if not _WORD.search(doc.text):
+                log.warning("skipped %s: no words to index (only punctuation or symbols)", path)
                 continue
             if doc.doc_id in seen:
                 log.warning("skipped %s: same content as a file already loaded", path)

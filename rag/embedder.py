@@ -31,6 +31,8 @@ def offline_env() -> None:
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
 def _cache_roots() -> list[Path]:
@@ -94,7 +96,8 @@ class SentenceTransformerEmbedder:
         except Exception as exc:  # noqa: BLE001 - any load failure means "not usable"
             raise ModelUnavailable(f"embedding model '{model}' could not be loaded from {path}: {exc}") from None
         self.name = model
-        self.dim = int(self.model.get_sentence_embedding_dimension() or len(self.embed(["x"])[0]))
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dim = int(get_dim() or len(self.embed(["x"])[0]))
         self.batch_size = batch_size
 
     def embed(self, texts: list[str]) -> np.ndarray:

@@ -1,40 +1,29 @@
 """The offline answerer: quote the sentence(s) that answer the question, with [n] markers.
 
-For every sentence of the retrieved chunks, score how much of the question it
-covers (IDF-weighted), with a little credit for its surroundings (the sentence
-before it, its section and title), the chunk's rank, and the kind of answer asked
-for (a figure for "多少", a person for "谁"). The best one or two sentences are the
-answer, quoted verbatim so every figure is exactly the document's. When even the
-best evidence covers too little of the question, the answer is a refusal.
+The best one or two sentences (see candidates.py) are the answer, quoted verbatim
+so every figure is exactly the document's. The answer is refused when the best
+evidence covers too little of the question, is about another name than the one
+asked about, or when a figure is asked for and the evidence gives none.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import defaultdict
 from typing import Iterator, Sequence
 
 from .bm25 import BM25
-from .followup import is_followup
-from .sentences import Sentence, split_sentences
-from .support import QuestionTerms, coverage, missing_terms, question_terms
+from .candidates import ASKS_WHO, SPEECH, Candidate, SentenceScorer, sentence_before
+from .followup import resolve
+from .numbers import extract_quantities
+from .support import QuestionTerms, missing_terms, question_terms, weigher
 from .tokenize import Tokenizer
-from .types import Citation, Draft, Hit, Message
+from .types import Chunk, Citation, Draft, Hit, Message
 
 REFUSAL_ZH = "根据现有资料无法回答该问题。"
 REFUSAL_EN = "The documents do not contain an answer to this question."
-_ASKS_NUMBER = re.compile(r"多少|几|数量|比例|比重|百分|增长|增幅|规模|金额|多大|多高|倍|how (many|much)|percent", re.I)
-_ASKS_WHO = re.compile(r"谁|哪位|哪些人|作者|专家|记者|who", re.I)
-_HAS_DIGIT = re.compile(r"\d|[一二三四五六七八九十百千万亿]+(倍|万|亿|成)")
-_SPEECH = re.compile(r"认为|表示|说|介绍|分析|指出|作者|来源")
+# Questions whose answer must be a figure: evidence without one cannot answer them.
+_NEEDS_NUMBER = re.compile(r"多少|(?<!哪)几(?!乎)|百分之几|多大|多高|多长|多久|占比|how (many|much)", re.I)
 _MAX_ANSWER_CHARS = 220
-
-
-@dataclass(frozen=True)
-class Candidate:
-    hit: int  # index into hits
-    sentence: Sentence
-    score: float
-    support: float
 
 
 def is_english(text: str) -> bool:
@@ -50,9 +39,14 @@ def refusal_text(question: str) -> str:
 class ExtractiveAnswerer:
     name = "extractive"
 
-    def __init__(self, tokenizer: Tokenizer, bm25: BM25, min_support: float = 0.6, max_sentences: int = 2) -> None:
+    def __init__(self, tokenizer: Tokenizer, bm25: BM25, min_support: float = 0.5, max_sentences: int = 2,
+                 chunks: Sequence[Chunk] = ()) -> None:
         self.tokenizer, self.bm25 = tokenizer, bm25
         self.min_support, self.max_sentences = min_support, max_sentences
+        self.scorer = SentenceScorer(tokenizer)
+        self.by_doc: dict[str, list[Chunk]] = defaultdict(list)
+        for c in chunks:
+            self.by_doc[c.doc_id].append(c)
 
     def stream(self, question: str, hits: Sequence[Hit], history: Sequence[Message] = ()) -> Iterator[str | Draft]:
         draft = self.answer(question, hits, history)
@@ -60,42 +54,32 @@ class ExtractiveAnswerer:
         yield draft
 
     def answer(self, question: str, hits: Sequence[Hit], history: Sequence[Message] = ()) -> Draft:
-        q = question_terms(question, history, self.tokenizer, self.bm25, is_followup(question, history))
+        fu = resolve(question, history, self.tokenizer, weigher(self.bm25))
+        q = question_terms(fu.question, fu.context, self.tokenizer, self.bm25)
         if not q.main or not hits:
             return self._refuse(question, "the question has no searchable words" if not q.main else "nothing retrieved")
-        cands = sorted(self.candidates(question, q, hits), key=lambda c: -c.score)
-        if not cands or cands[0].support < self.min_support:
-            best = cands[0] if cands else None
-            missing = missing_terms(q, self._evidence(hits[best.hit], best.sentence)) if best else list(q.main)
-            return self._refuse(question, f"best evidence covers {best.support if best else 0:.0%} of the question; "
+        cands = sorted(self.scorer.candidates(fu.question, q, hits), key=lambda c: -c.score)
+        if not cands:
+            return self._refuse(question, "no sentence in the retrieved passages")
+        best = cands[0]
+        if best.missing_names:
+            return self._refuse(question, f"the passages do not mention {'、'.join(best.missing_names)} "
+                                          "in connection with the rest of the question")
+        if best.support < self.min_support:
+            missing = missing_terms(q, self.scorer.evidence(best.chunk, best.sentence))
+            return self._refuse(question, f"best evidence covers {best.support:.0%} of the question; "
                                           f"not found: {'、'.join(missing[:5])}")
-        chosen = self._choose(cands, q, hits)
-        return self._compose(chosen, hits)
+        chosen = self._choose(cands, q)
+        if ASKS_WHO.search(fu.question):
+            chosen = self._with_speaker(chosen)
+        if _NEEDS_NUMBER.search(fu.question) and not any(extract_quantities(c.sentence.text) for c in chosen):
+            return self._refuse(question, "the question asks for a figure and the passages give none")
+        draft = self._compose(chosen)
+        if fu.question != question:
+            draft = Draft(draft.text, False, draft.citations, {**draft.check, "standalone_question": fu.question})
+        return draft
 
-    def candidates(self, question: str, q: QuestionTerms, hits: Sequence[Hit]) -> Iterator[Candidate]:
-        wants_number = bool(_ASKS_NUMBER.search(question))
-        wants_who = bool(_ASKS_WHO.search(question))
-        for i, hit in enumerate(hits):
-            sents = split_sentences(hit.chunk.text, offset=hit.chunk.start)
-            for j, s in enumerate(sents):
-                toks = set(self.tokenizer.tokens(s.text))
-                window = self._evidence(hit, s, sents[j - 1] if j else None)
-                support = coverage(q, window)
-                score = 0.55 * coverage(q, toks) + 0.35 * support + 0.05 / (1 + i)
-                if wants_number and _HAS_DIGIT.search(s.text):
-                    score += 0.08
-                if wants_who and _SPEECH.search(s.text):
-                    score += 0.05
-                if len(s.text) < 6:
-                    score -= 0.2
-                yield Candidate(i, s, score, support)
-
-    def _evidence(self, hit: Hit, s: Sentence, prev: Sentence | None = None) -> set[str]:
-        """Tokens that may support a sentence: it, the one before it, its section and title."""
-        text = f"{hit.chunk.title} {hit.chunk.section} {prev.text if prev else ''} {s.text}"
-        return set(self.tokenizer.tokens(text))
-
-    def _choose(self, cands: list[Candidate], q: QuestionTerms, hits: Sequence[Hit]) -> list[Candidate]:
+    def _choose(self, cands: list[Candidate], q: QuestionTerms) -> list[Candidate]:
         chosen = [cands[0]]
         covered = set(self.tokenizer.tokens(cands[0].sentence.text))
         for c in cands[1:]:
@@ -104,20 +88,32 @@ class ExtractiveAnswerer:
             total = sum(len(x.sentence.text) for x in chosen) + len(c.sentence.text)
             if c.score < 0.8 * cands[0].score or total > _MAX_ANSWER_CHARS:
                 continue
-            if any(_overlaps(c, x, hits) for x in chosen):
+            if c.missing_names or any(_overlaps(c, x) for x in chosen):
                 continue
             new = set(self.tokenizer.tokens(c.sentence.text)) & set(q.main) - covered
             if new:
                 chosen.append(c)
                 covered |= new
-        return sorted(chosen, key=lambda c: (c.hit, c.sentence.start))
+        return sorted(chosen, key=lambda c: (c.rank, c.sentence.start))
 
-    def _compose(self, chosen: list[Candidate], hits: Sequence[Hit]) -> Draft:
+    def _with_speaker(self, chosen: list[Candidate]) -> list[Candidate]:
+        """For "who said…": a quote's speaker is often named in the sentence before it,
+        which may sit in the previous chunk."""
+        first = chosen[0]
+        if SPEECH.search(first.sentence.text):
+            return chosen
+        found = sentence_before(self.by_doc.get(first.chunk.doc_id, [first.chunk]), first.sentence)
+        if found and SPEECH.search(found[1].text):
+            chunk, sent = found
+            return [Candidate(chunk, first.rank, sent, first.score, first.support)] + chosen
+        return chosen
+
+    def _compose(self, chosen: list[Candidate]) -> Draft:
         numbers: dict[str, int] = {}
         citations: list[Citation] = []
         parts: list[str] = []
         for c in chosen:
-            chunk = hits[c.hit].chunk
+            chunk = c.chunk
             if chunk.chunk_id not in numbers:
                 numbers[chunk.chunk_id] = len(numbers) + 1
                 citations.append(Citation(
@@ -133,7 +129,7 @@ class ExtractiveAnswerer:
         return Draft(refusal_text(question), True, (), {"refusal_reason": reason})
 
 
-def _overlaps(a: Candidate, b: Candidate, hits: Sequence[Hit]) -> bool:
+def _overlaps(a: Candidate, b: Candidate) -> bool:
     """Same sentence seen through two overlapping chunks."""
-    da, db = hits[a.hit].chunk.doc_id, hits[b.hit].chunk.doc_id
-    return da == db and a.sentence.start < b.sentence.end and b.sentence.start < a.sentence.end
+    return (a.chunk.doc_id == b.chunk.doc_id and a.sentence.start < b.sentence.end
+            and b.sentence.start < a.sentence.end)

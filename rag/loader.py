@@ -1,8 +1,11 @@
 """Read source files into text: encoding detection, binary detection, folder walking.
 
-Decoding order: BOMs (UTF-8/UTF-16/UTF-32), then strict UTF-8, then GB18030 (a
-superset of GBK and GB2312). A file that still does not decode, or that looks
-binary, is skipped with a one-line warning naming it; nothing raises.
+Decoding order: BOMs (UTF-8/UTF-16/UTF-32); BOM-less UTF-16 of mostly-ASCII text;
+then, of strict UTF-8, GB18030 (a superset of GBK and GB2312) and BOM-less UTF-16,
+the decoding that reads most like Chinese or ASCII text (common hanzi, CJK
+punctuation, ASCII), so UTF-16 Chinese is never read as GB18030 mojibake. A file
+that still does not decode, that looks binary, that is larger than MAX_BYTES or of
+another type is skipped with a one-line warning naming it; nothing raises.
 """
 from __future__ import annotations
 
@@ -16,7 +19,9 @@ from typing import Iterable, Iterator
 log = logging.getLogger("rag")
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
-MAX_BYTES = 64 * 1024 * 1024  # larger files are skipped: they are not articles
+# Larger files are skipped: they are not articles, and one would take most of a minute and
+# over a gigabyte to index (a 50 MB text: ~40 s, 1.3 GB). Split such a file to index it.
+MAX_BYTES = 20 * 1024 * 1024
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -52,18 +57,45 @@ def decode(data: bytes) -> tuple[str, str] | None:
     if _looks_utf16(data):
         for enc in ("utf-16-le", "utf-16-be"):
             try:
-                return data.decode(enc), enc
+                text = data.decode(enc)
             except UnicodeDecodeError:
                 continue
-    for enc in ("utf-8", "gb18030"):
+            if _is_text(text) and _plausibility(text) > 0.5:
+                return text, enc
+    options = []
+    # UTF-16 Chinese has no NULs for _looks_utf16 to see; read as GB18030 it is rare hanzi.
+    for enc in ("utf-8", "gb18030") + (("utf-16-le", "utf-16-be") if len(data) % 2 == 0 else ()):
         try:
-            text = data.decode(enc)
+            options.append((data.decode(enc), enc))
         except UnicodeDecodeError:
             continue
-        if _is_text(text):
-            return text, enc
+    # Short GB18030 text can also be valid UTF-8 (as Latin-extended noise): keep
+    # the decoding that reads most like Chinese or ASCII text.
+    # Almost any even-length bytes decode as UTF-16: without a BOM, only text that reads well counts.
+    options = [o for o in options if _is_text(o[0]) and (o[1] in ("utf-8", "gb18030") or _plausibility(o[0]) > 0.8)]
+    if not options:
         return None
-    return None
+    return max(options, key=lambda o: _plausibility(o[0]))
+
+
+def _plausibility(text: str) -> float:
+    """Share of characters that ordinary Chinese or English text is made of.
+
+    Hanzi count only when GB2312 has them (the 6,763 common ones): UTF-16 read as
+    GB18030, or GB18030 read as UTF-16, comes out as rare hanzi, Yi or Hangul.
+    """
+    sample = text[:8192]
+    good = sum(1 for ch in sample if ch.isascii() or ("\u4e00" <= ch <= "\u9fff" and _common_hanzi(ch))
+               or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef" or ch in "“”‘’…—·")
+    return good / max(1, len(sample))
+
+
+def _common_hanzi(ch: str) -> bool:
+    try:
+        ch.encode("gb2312")
+        return True
+    except UnicodeEncodeError:
+        return False
 
 
 def _looks_utf16(data: bytes) -> bool:
@@ -91,7 +123,8 @@ def read_source(path: Path) -> SourceFile | None:
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            log.warning("skipped %s: %d MB is larger than the %d MB limit", path, size >> 20, MAX_BYTES >> 20)
+            log.warning("skipped %s: %d MB is larger than the %d MB limit per file (split it to index it)",
+                        path, size >> 20, MAX_BYTES >> 20)
             return None
         data = path.read_bytes()
     except OSError as exc:
@@ -106,18 +139,24 @@ def read_source(path: Path) -> SourceFile | None:
     return SourceFile(str(path), text, encoding, hashlib.sha256(data).hexdigest())
 
 
-def iter_paths(roots: Iterable[Path]) -> Iterator[Path]:
-    """Every supported file under the given files/folders, sorted, hidden ones skipped."""
+def iter_paths(roots: Iterable[Path], warn: bool = False) -> Iterator[Path]:
+    """Every supported file under the given files/folders, sorted, hidden ones skipped.
+
+    With `warn`, a missing root and each file of another type get a one-line warning.
+    """
     for root in roots:
         if root.is_file():
             yield root
             continue
         if not root.is_dir():
-            log.warning("skipped %s: no such file or folder", root)
+            if warn:
+                log.warning("skipped %s: no such file or folder", root)
             continue
         for path in sorted(root.rglob("*")):
             rel = path.relative_to(root).parts
-            if any(p.startswith(".") for p in rel):
+            if any(p.startswith(".") for p in rel) or not path.is_file():
                 continue
-            if path.is_file() and path.suffix.lower() in SUFFIXES:
+            if path.suffix.lower() in SUFFIXES:
                 yield path
+            elif warn:
+                log.warning("skipped %s: not a document type this reads (%s)", path, " ".join(SUFFIXES))

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from .errors import IndexMismatch, IndexMissing, ModelUnavailable, RagError
-from .followup import retrieval_query
+from .followup import resolve
+from .support import weigher
 from .loaded import LoadedIndex, load_index
 from .retrievers import DenseRetriever, HybridRetriever, LexicalRetriever, RerankedRetriever, Retriever
 from .settings import Settings
@@ -91,7 +92,8 @@ class Pipeline:
 
     def search(self, question: str, history: Sequence[Message] = (), k: int | None = None,
                mode: str | None = None) -> list[Hit]:
-        return self.retriever(mode).search(retrieval_query(question, history), k or self.settings.k)
+        query = resolve(question, history, self.index.tokenizer, weigher(self.index.bm25)).retrieval
+        return self.retriever(mode).search(query, k or self.settings.k)
 
     def stream(self, question: str, history: Sequence[Message] = (), k: int | None = None,
                mode: str | None = None) -> Iterator[str | Answer]:
@@ -143,7 +145,13 @@ def _load_models(index: LoadedIndex, settings: Settings):
     if settings.mode == "lexical":
         return None, None, notes
     if info is None:
-        if not index.manifest.get("notes"):
+        from .embedder import locate_model
+
+        if index.manifest.get("notes"):
+            pass  # the build already said why it has no embeddings
+        elif locate_model(settings.embed_model) is None:
+            notes.append(f"lexical retrieval only: embedding model '{settings.embed_model}' is not available locally")
+        else:
             notes.append("lexical retrieval only: the index has no embeddings (run `rag index --force` to add them)")
         return None, None, notes
     if info["model"] != settings.embed_model and settings.mode in ("dense", "hybrid"):

@@ -2,8 +2,9 @@
 
 Steps: NFKC-fold and lowercase; protect domain words and numbers so the segmenter
 cannot split them (``双11``, ``以旧换新``, ``21.6``); segment the rest with jieba's
-dictionary (rjieba, the Rust port, when installed: same tokens with HMM off, ~10x
-faster); map synonyms to one canonical form (``双十一`` -> ``双11``, ``过亿`` ->
+dictionary and its HMM for unknown words, so that names such as 孙鲁林 stay whole
+(rjieba, the Rust port, when installed: ~10x faster; the index records which
+segmenter made it and queries use the same); map synonyms to one canonical form (``双十一`` -> ``双11``, ``过亿`` ->
 ``破亿``); drop stopwords and punctuation.
 
 >>> Tokenizer().tokens("双十一期间京东有多少品牌成交额过亿？")
@@ -17,9 +18,11 @@ from functools import lru_cache
 from importlib import resources
 from typing import Callable, Iterable
 
-TOKENIZER_VERSION = 1
+TOKENIZER_VERSION = 2
 _NUMBER = r"\d+(?:\.\d+)?%?"
 _WORDISH = re.compile(r"[\w\u4e00-\u9fff]")
+# Question words glued to a measure ("几倍", "多少个", "哪几类") carry no content.
+_QUESTION_WORD = re.compile(r"^(几|多少|哪|什么|怎么|为何|如何)")
 
 
 def _data_lines(name: str) -> list[str]:
@@ -56,7 +59,15 @@ def fold(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def default_words() -> tuple[str, ...]:
-    return tuple(fold(w) for w in _data_lines("domain_words.txt"))
+    return tuple(fold(ln.split()[0]) for ln in _data_lines("domain_words.txt"))
+
+
+@lru_cache(maxsize=1)
+def default_names() -> frozenset[str]:
+    """Domain words marked as names (platforms, organisations, festivals), with their synonyms."""
+    names = {fold(ln.split()[0]) for ln in _data_lines("domain_words.txt") if ln.split()[1:] == ["name"]}
+    syn = default_synonyms()
+    return frozenset(names | {syn.get(n, n) for n in names})
 
 
 @lru_cache(maxsize=1)
@@ -75,7 +86,7 @@ def _segmenter(engine: str) -> tuple[str, Callable[[str], list[str]]]:
         try:
             import rjieba
 
-            return "rjieba", lambda s: rjieba.cut(s, False)
+            return "rjieba", lambda s: rjieba.cut(s, True)
         except ImportError:
             if engine == "rjieba":
                 raise
@@ -84,7 +95,25 @@ def _segmenter(engine: str) -> tuple[str, Callable[[str], list[str]]]:
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
-    return "jieba", lambda s: list(jieba.cut(s, HMM=False))
+    return "jieba", lambda s: list(jieba.cut(s, HMM=True))
+
+
+_PRONOUN_HEAD = re.compile(r"^([它他她其这那])([\u4e00-\u9fff]{1,3})$")
+
+
+def _split_pronouns(tokens: list[str]) -> list[str]:
+    """The HMM sometimes glues a pronoun to the next word ("它分"): split it off
+    when the word is not in the dictionary."""
+    from .lexicon import known_word
+
+    out: list[str] = []
+    for t in tokens:
+        m = _PRONOUN_HEAD.match(t)
+        if m and not known_word(t):
+            out.extend(m.groups())
+        else:
+            out.append(t)
+    return out
 
 
 class Tokenizer:
@@ -118,10 +147,11 @@ class Tokenizer:
             pos = m.end()
         if pos < len(text):
             out.extend(self._cut(text[pos:]))
-        return [self.synonyms.get(t, t) for t in (t.strip() for t in out) if t]
+        return [self.synonyms.get(t, t) for t in (t.strip() for t in _split_pronouns(out)) if t]
 
     def tokens(self, text: str) -> list[str]:
-        return [t for t in self.raw_tokens(text) if t not in self.stopwords and _WORDISH.search(t)]
+        return [t for t in self.raw_tokens(text)
+                if t not in self.stopwords and _WORDISH.search(t) and not _QUESTION_WORD.match(t)]
 
     def __call__(self, text: str) -> list[str]:
         return self.tokens(text)

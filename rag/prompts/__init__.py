@@ -1,0 +1,54 @@
+"""Prompt templates: plain `.txt` files next to this module, filled strictly.
+
+A template uses `string.Template` placeholders (`$name`). `fill` insists that the
+values given are exactly the placeholders the file uses, so a renamed
+placeholder or a typo fails loudly instead of shipping a prompt with a literal
+`$question` in it (or silently dropping a value):
+
+    fill("context.txt", n="1", title="T", section="S", text="...")  -> '<passage id="1" ...'
+    fill("context.txt", n="1")  -> RagError: ... needs values for $section, $text, $title
+"""
+from __future__ import annotations
+
+import string
+from functools import cache
+from pathlib import Path
+
+from ..errors import RagError
+
+PROMPTS_DIR = Path(__file__).resolve().parent
+
+
+@cache
+def load_template(name: str) -> string.Template:
+    """The template `name` (a file in this folder, without its final newline), read once per process."""
+    path = PROMPTS_DIR / name
+    if path.parent != PROMPTS_DIR or not path.is_file():
+        raise RagError(f"prompt template '{name}' not found in {PROMPTS_DIR}")
+    text = path.read_text(encoding="utf-8")
+    # The file's final newline is an editor convention, not part of the prompt.
+    template = string.Template(text[:-1] if text.endswith("\n") else text)
+    if not template.is_valid():
+        # A stray `$` (say "$5") would otherwise only fail when the prompt is first used.
+        raise RagError(f"prompt template '{name}' has an invalid placeholder: write a literal $ as $$")
+    return template
+
+
+def placeholders(name: str) -> frozenset[str]:
+    """The `$names` template `name` uses."""
+    return frozenset(load_template(name).get_identifiers())
+
+
+def fill(name: str, **values: str) -> str:
+    """Template `name` with every placeholder replaced; values are inserted verbatim
+    (a `$` inside a value is not a placeholder)."""
+    wanted = placeholders(name)
+    missing = sorted(wanted - values.keys())
+    if missing:
+        needed = ", ".join(f"${k}" for k in missing)
+        raise RagError(f"prompt template '{name}' needs values for {needed}")
+    unused = sorted(values.keys() - wanted)
+    if unused:
+        extra = ", ".join(f"${k}" for k in unused)
+        raise RagError(f"prompt template '{name}' has no placeholder for {extra}")
+    return load_template(name).substitute(values)

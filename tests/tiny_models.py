@@ -1,0 +1,93 @@
+"""Tiny models built by the tests themselves: random weights, a vocabulary of Chinese characters.
+
+Nothing is downloaded; the real loading code (SentenceTransformer(path)) reads them.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+EXTRA = "０１２３４５６７８９0123456789.%abcdefghijklmnopqrstuvwxyz"
+
+
+def char_vocab(text: str) -> dict[str, int]:
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    chars = sorted({ch for ch in text + EXTRA if not ch.isspace()})
+    return {tok: i for i, tok in enumerate(specials + chars)}
+
+
+def make_tiny_sentence_transformer(folder: Path, text: str, dim: int = 32, seed: int = 0) -> Path:
+    """Save a 2-layer random BERT + mean pooling + normalization as a sentence-transformers folder."""
+    import torch
+    from sentence_transformers import SentenceTransformer, models
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    torch.manual_seed(seed)
+    base = folder / "hf"
+    tok = BertTokenizerFast(vocab=char_vocab(text), do_lower_case=True, tokenize_chinese_chars=True)
+    config = BertConfig(vocab_size=len(tok.get_vocab()), hidden_size=dim, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=2 * dim, max_position_embeddings=512)
+    BertModel(config).save_pretrained(base)
+    tok.save_pretrained(base)
+    word = models.Transformer(str(base), max_seq_length=256)
+    get_dim = getattr(word, "get_embedding_dimension", None) or word.get_word_embedding_dimension
+    pool = models.Pooling(get_dim(), pooling_mode="mean")
+    st = SentenceTransformer(modules=[word, pool, models.Normalize()], device="cpu")
+    out = folder / "st"
+    st.save(str(out))
+    return out
+
+
+SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "[UNK]"]
+CHAT_TEMPLATE = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+def chat_vocab(text: str = "") -> dict[str, int]:
+    """Character vocabulary: ASCII, 300 CJK characters, every character of the prompt templates
+    and of `text`, so decoded prompts can be checked as text."""
+    from rag.prompts import PROMPTS_DIR
+
+    chars = {chr(c) for c in range(32, 127)} | {"\n", "＜", "＞", "＂"}
+    chars |= {chr(c) for c in range(0x4E00, 0x4E00 + 300)}
+    for path in sorted(PROMPTS_DIR.glob("*.txt")):
+        chars |= set(path.read_text(encoding="utf-8"))
+    chars |= set(text)
+    vocab = {t: i for i, t in enumerate(SPECIALS)}
+    for ch in sorted(chars):
+        vocab.setdefault(ch, len(vocab))
+    return vocab
+
+
+def make_tiny_chat_model(folder: Path, text: str = "", chat_template: str | None = CHAT_TEMPLATE,
+                         seed: int = 0) -> Path:
+    """Save a tiny random Llama chat model (character tokenizer with a ChatML template, weights,
+    a Qwen-like generation config with sampling defaults) to `folder`."""
+    import torch
+    import transformers
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
+
+    vocab = chat_vocab(text)
+    tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Split(Regex(r"[\s\S]"), behavior="isolated")
+    tok.decoder = decoders.Fuse()
+    tok.add_special_tokens(SPECIALS)
+    hf_tok = transformers.PreTrainedTokenizerFast(
+        tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>", unk_token="[UNK]")
+    if chat_template:
+        hf_tok.chat_template = chat_template
+    hf_tok.save_pretrained(folder)
+    torch.manual_seed(seed)
+    config = transformers.LlamaConfig(
+        vocab_size=len(vocab), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096,
+        bos_token_id=None, eos_token_id=vocab["<|im_end|>"], pad_token_id=vocab["<|endoftext|>"],
+        tie_word_embeddings=False)
+    model = transformers.LlamaForCausalLM(config)
+    # Like Qwen's own: sampling defaults that greedy decoding must override without warnings.
+    model.generation_config = transformers.GenerationConfig(
+        do_sample=True, temperature=0.7, top_p=0.8,
+        eos_token_id=[vocab["<|im_end|>"], vocab["<|endoftext|>"]], pad_token_id=vocab["<|endoftext|>"])
+    model.save_pretrained(folder)
+    return folder

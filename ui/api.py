@@ -1,0 +1,73 @@
+"""The Gradio API: `/ask` returns one answer as JSON; `/chat` streams it.
+
+`/ask` returns exactly what `rag ask --json` prints (`Answer.to_dict()`). `/chat`
+yields `{"question", "answer", "done": false}` while the answer grows (`answer` is
+the text so far), then the same object as `/ask` with `"done": true`.
+
+No `from __future__ import annotations` here: Gradio reads these signatures'
+type hints at run time to describe the endpoints.
+"""
+import html
+from typing import Any, Callable, Iterator
+
+import gradio as gr
+
+from rag.errors import RagError
+from rag.pipeline import Pipeline
+from rag.types import Answer
+
+from .inputs import available_modes, parse_history, parse_k, parse_mode
+
+def api_error(exc: RagError) -> gr.Error:
+    # gr.Error renders its message as HTML in the page, and it may quote the caller's input.
+    return gr.Error(html.escape(str(exc)), print_exception=False)
+
+
+class Api:
+    """The two endpoints, over whatever pipeline `current()` returns at call time."""
+
+    def __init__(self, current: Callable[[], Pipeline]) -> None:
+        self.current = current
+
+    def _prepare(self, question: Any, history: Any, k: Any, mode: Any):
+        pipeline = self.current()
+        q = question if isinstance(question, str) else ("" if question is None else str(question))
+        return pipeline, q, parse_history(history), parse_k(k), parse_mode(mode, available_modes(pipeline))
+
+    def ask(self, question: str, history: list | None = None, k: int | None = None,
+            mode: str | None = None) -> dict:
+        """Answer a question about the documents, with numbered citations.
+
+        Args:
+            question: the question (Chinese or English)
+            history: earlier turns, [{"role": "user"|"assistant", "content": "..."}, ...], for follow-ups
+            k: passages to retrieve (1-50; default from the server's settings)
+            mode: retrieval mode: auto, lexical, dense or hybrid (what the server has)
+        """
+        try:
+            pipeline, q, hist, k_, mode_ = self._prepare(question, history, k, mode)
+            return pipeline.ask(q, hist, k_, mode_).to_dict()
+        except RagError as exc:
+            raise api_error(exc) from None
+
+    def chat(self, message: str, history: list | None = None, k: int | None = None,
+             mode: str | None = None) -> Iterator[dict]:
+        """Like /ask, streamed: {"question", "answer" (text so far), "done": false} updates, then the /ask object with "done": true.
+
+        Args:
+            message: the question
+            history: earlier turns, [{"role": "user"|"assistant", "content": "..."}, ...]
+            k: passages to retrieve (1-50)
+            mode: retrieval mode: auto, lexical, dense or hybrid
+        """
+        try:
+            pipeline, q, hist, k_, mode_ = self._prepare(message, history, k, mode)
+            text = ""
+            for piece in pipeline.stream(q, hist, k_, mode_):
+                if isinstance(piece, Answer):
+                    yield {**piece.to_dict(), "done": True}
+                else:
+                    text += piece
+                    yield {"question": q, "answer": text, "done": False}
+        except RagError as exc:
+            raise api_error(exc) from None
