@@ -55,8 +55,11 @@ class SentenceScorer:
             for j, s in enumerate(sents):
                 own = Evidence.of(self.tokenizer.tokens(s.text), s.text)
                 window = self.evidence(hit.chunk, s, sents[j - 1] if j else None)
-                support = coverage(q, window)
-                missing = tuple(self.missing_names(q, s.text, window))
+                # The sentence must say what is asked; only names (its subject, often
+                # in the sentence before, or the headings) may come from around it.
+                around = [t for t in q.names if window.presence(t) == 1.0]
+                support = coverage(q, Evidence(own.tokens | set(around), own.text + " " + " ".join(around)))
+                missing = tuple(self.missing_names(q, s.text, window, hit.chunk.title))
                 score = 0.55 * coverage(q, own) + 0.35 * support + 0.05 / (1 + i) - 0.3 * len(missing)
                 if wants_number and HAS_DIGIT.search(s.text):
                     score += 0.08
@@ -68,7 +71,7 @@ class SentenceScorer:
                     score -= 0.2
                 yield Candidate(hit.chunk, i, s, score, support, missing)
 
-    def missing_names(self, q: QuestionTerms, text: str, window: Evidence) -> list[str]:
+    def missing_names(self, q: QuestionTerms, text: str, window: Evidence, title: str = "") -> list[str]:
         """Names of the question the answer's own scope does not mention.
 
         The scope is the clause that best matches the question, else its sentence,
@@ -83,7 +86,9 @@ class SentenceScorer:
         for scope in (best, text):
             toks = self.tokenizer.tokens(scope)
             if any(is_name(t) and not t[0].isdigit() for t in toks):  # figures do not set the scope
-                return missing_names(q, Evidence.of(toks, scope))
+                # A festival or platform in the document's title covers the whole article.
+                scope = f"{title} {scope}"
+                return missing_names(q, Evidence.of(self.tokenizer.tokens(scope), scope))
         return missing_names(q, window)
 
 

@@ -39,7 +39,7 @@ def refusal_text(question: str) -> str:
 class ExtractiveAnswerer:
     name = "extractive"
 
-    def __init__(self, tokenizer: Tokenizer, bm25: BM25, min_support: float = 0.5, max_sentences: int = 2,
+    def __init__(self, tokenizer: Tokenizer, bm25: BM25, min_support: float = 0.4, max_sentences: int = 2,
                  chunks: Sequence[Chunk] = ()) -> None:
         self.tokenizer, self.bm25 = tokenizer, bm25
         self.min_support, self.max_sentences = min_support, max_sentences
@@ -61,10 +61,12 @@ class ExtractiveAnswerer:
         cands = sorted(self.scorer.candidates(fu.question, q, hits), key=lambda c: -c.score)
         if not cands:
             return self._refuse(question, "no sentence in the retrieved passages")
-        best = cands[0]
-        if best.missing_names:
-            return self._refuse(question, f"the passages do not mention {'、'.join(best.missing_names)} "
+        named = [c for c in cands if not c.missing_names]
+        if not named:
+            return self._refuse(question, f"no passage says {'、'.join(cands[0].missing_names)} "
                                           "in connection with the rest of the question")
+        cands = named
+        best = cands[0]
         if best.support < self.min_support:
             missing = missing_terms(q, self.scorer.evidence(best.chunk, best.sentence))
             return self._refuse(question, f"best evidence covers {best.support:.0%} of the question; "

@@ -19,14 +19,15 @@ from pathlib import Path
 ENTITY, NOUN, WEAK = "entity", "noun", "weak"
 # Place, organisation and other proper names. Person names ("nr") are left out on
 # purpose: jieba tags many common nouns so (顾客 nr).
-_NAME_TAGS = {"ns", "nt", "nz", "nrt", "eng"}
+# "nz" (other proper nouns) is left out too: it holds many rare compounds (新开通 nz).
+_NAME_TAGS = {"ns", "nt"}
 _NOT_NAMES = {"东西", "中方", "国内", "国外", "海外", "全国", "各地", "地方"}  # tagged as places, used as nouns
-_NOUN_TAGS = {"n", "nr", "nrfg", "vn", "an", "ng", "s", "t", "l", "i"}
+_NOUN_TAGS = {"n", "nr", "nz", "nrt", "nrfg", "vn", "an", "ng", "s", "t", "l", "i"}
 
 
 def _cache_file() -> Path:
     base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return base / "rag-zh" / "lexicon-v2.pickle"
+    return base / "rag-zh" / "lexicon-v3.pickle"
 
 
 def _dict_path() -> Path | None:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import codecs
 import hashlib
 import logging
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -23,6 +25,7 @@ SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 # over a gigabyte to index (a 50 MB text: ~40 s, 1.3 GB). Split such a file to index it.
 MAX_BYTES = 20 * 1024 * 1024
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")  # not \t \n \f \r
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -66,16 +69,23 @@ def decode(data: bytes) -> tuple[str, str] | None:
     # UTF-16 Chinese has no NULs for _looks_utf16 to see; read as GB18030 it is rare hanzi.
     for enc in ("utf-8", "gb18030") + (("utf-16-le", "utf-16-be") if len(data) % 2 == 0 else ()):
         try:
-            options.append((data.decode(enc), enc))
+            text = data.decode(enc)
         except UnicodeDecodeError:
             continue
+        if not _is_text(text):
+            continue
+        score = _plausibility(text)
+        if enc == "utf-8" and score > 0.9:
+            return text, enc  # the common case: no need to try the others
+        # Almost any even-length bytes decode as UTF-16: without a BOM, only text that reads well counts.
+        if enc in ("utf-8", "gb18030") or score > 0.8:
+            options.append((score, text, enc))
     # Short GB18030 text can also be valid UTF-8 (as Latin-extended noise): keep
-    # the decoding that reads most like Chinese or ASCII text.
-    # Almost any even-length bytes decode as UTF-16: without a BOM, only text that reads well counts.
-    options = [o for o in options if _is_text(o[0]) and (o[1] in ("utf-8", "gb18030") or _plausibility(o[0]) > 0.8)]
+    # the decoding that reads most like Chinese or ASCII text (the first of equals).
     if not options:
         return None
-    return max(options, key=lambda o: _plausibility(o[0]))
+    best = max(options, key=lambda o: o[0])
+    return best[1], best[2]
 
 
 def _plausibility(text: str) -> float:
@@ -85,17 +95,20 @@ def _plausibility(text: str) -> float:
     GB18030, or GB18030 read as UTF-16, comes out as rare hanzi, Yi or Hangul.
     """
     sample = text[:8192]
-    good = sum(1 for ch in sample if ch.isascii() or ("\u4e00" <= ch <= "\u9fff" and _common_hanzi(ch))
-               or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef" or ch in "“”‘’…—·")
-    return good / max(1, len(sample))
+    return sum(map(_plain_chars().__contains__, sample)) / max(1, len(sample))
 
 
-def _common_hanzi(ch: str) -> bool:
-    try:
-        ch.encode("gb2312")
-        return True
-    except UnicodeEncodeError:
-        return False
+@lru_cache(maxsize=1)
+def _plain_chars() -> frozenset[str]:
+    chars = {chr(i) for i in range(128)} | set("“”‘’…—·")
+    chars |= {chr(i) for i in range(0x3000, 0x3040)} | {chr(i) for i in range(0xFF00, 0xFFF0)}
+    for hi in range(0xB0, 0xF8):  # GB2312's hanzi rows
+        for lo in range(0xA1, 0xFF):
+            try:
+                chars.add(bytes((hi, lo)).decode("gb2312"))
+            except UnicodeDecodeError:
+                pass
+    return frozenset(chars)
 
 
 def _looks_utf16(data: bytes) -> bool:
@@ -114,8 +127,7 @@ def _is_text(text: str) -> bool:
     sample = text[:8192]
     if not sample:
         return True
-    bad = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f")
-    return bad / len(sample) < 0.05
+    return len(_CONTROL.findall(sample)) / len(sample) < 0.05
 
 
 def read_source(path: Path) -> SourceFile | None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from .errors import IndexMismatch, IndexMissing, ModelUnavailable, RagError
-from .followup import resolve
+from .followup import FollowUp, resolve
 from .support import weigher
 from .loaded import LoadedIndex, load_index
 from .retrievers import DenseRetriever, HybridRetriever, LexicalRetriever, RerankedRetriever, Retriever
@@ -92,8 +92,14 @@ class Pipeline:
 
     def search(self, question: str, history: Sequence[Message] = (), k: int | None = None,
                mode: str | None = None) -> list[Hit]:
-        query = resolve(question, history, self.index.tokenizer, weigher(self.index.bm25)).retrieval
-        return self.retriever(mode).search(query, k or self.settings.k)
+        return self.retriever(mode).search(self.followup(question, history).retrieval, k or self.settings.k)
+
+    def followup(self, question: str, history: Sequence[Message] = ()) -> FollowUp:
+        """The question made standalone for retrieval: by the LLM when the answerer has one, else by rule."""
+        rewrite = getattr(self.answerer, "rewrite", None)
+        if rewrite is not None:
+            return rewrite(question, history)
+        return resolve(question, history, self.index.tokenizer, weigher(self.index.bm25))
 
     def stream(self, question: str, history: Sequence[Message] = (), k: int | None = None,
                mode: str | None = None) -> Iterator[str | Answer]:

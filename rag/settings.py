@@ -43,7 +43,7 @@ class Settings:
     openai_model: str = "default"
     openai_api_key: str = ""
     device: str = "auto"
-    min_support: float = 0.5
+    min_support: float = 0.4
     max_question_chars: int = 2000
     host: str = "127.0.0.1"
     port: int = 7860

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("gradio")
+from ui_helpers import FOLLOWUP, REFUSAL_QUESTION, corpus_settings, gold, has_facts, running  # noqa: E402  (first)
 from gradio_client import Client  # noqa: E402
 from gradio_client.exceptions import AppError  # noqa: E402
 
 from rag.live import LivePipeline  # noqa: E402
 from rag.pipeline import EMPTY_REPLY, Pipeline  # noqa: E402
 from rag.settings import PROJECT_ROOT  # noqa: E402
-from ui_helpers import FOLLOWUP, REFUSAL_QUESTION, corpus_settings, gold, has_facts, running  # noqa: E402
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 

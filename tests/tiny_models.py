@@ -45,15 +45,16 @@ CHAT_TEMPLATE = (
 
 
 def chat_vocab(text: str = "") -> dict[str, int]:
-    """Character vocabulary: ASCII, 300 CJK characters, every character of the prompt templates
-    and of `text`, so decoded prompts can be checked as text."""
+    """Character vocabulary: ASCII, 300 CJK characters, every character of the prompt templates,
+    the refusal phrases and `text`, so decoded prompts can be checked as text."""
+    from rag.prompting import REFUSALS
     from rag.prompts import PROMPTS_DIR
 
     chars = {chr(c) for c in range(32, 127)} | {"\n", "＜", "＞", "＂"}
     chars |= {chr(c) for c in range(0x4E00, 0x4E00 + 300)}
     for path in sorted(PROMPTS_DIR.glob("*.txt")):
         chars |= set(path.read_text(encoding="utf-8"))
-    chars |= set(text)
+    chars |= set(text + "".join(REFUSALS.values()))
     vocab = {t: i for i, t in enumerate(SPECIALS)}
     for ch in sorted(chars):
         vocab.setdefault(ch, len(vocab))

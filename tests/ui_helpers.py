@@ -1,6 +1,7 @@
 """Shared pieces of the UI and API tests: a corpus with a hostile document, a real server on 127.0.0.1.
 
-Imported by tests/test_ui_*.py and tests/test_api_*.py (pytest puts tests/ on sys.path).
+Imported by tests/test_ui_*.py and tests/test_api_*.py (pytest puts tests/ on sys.path), before
+gradio_client: importing `ui` first turns off the Hugging Face telemetry that gradio_client would send.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+import ui  # noqa: F401 - sets the no-network environment before gradio_client is imported
 from rag.build import build_index
 from rag.settings import PROJECT_ROOT, Settings, load_settings
 

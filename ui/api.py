@@ -10,6 +10,7 @@ type hints at run time to describe the endpoints.
 import html
 from typing import Any, Callable, Iterator
 
+from . import offline  # noqa: F401 - before gradio: no analytics, version checks or telemetry
 import gradio as gr
 
 from rag.errors import RagError

@@ -11,7 +11,7 @@ import sys
 import time
 from typing import Any, Iterator
 
-# ui/__init__.py, run before this module, has turned off analytics, telemetry and hub downloads.
+from . import offline  # noqa: F401 - before gradio: no analytics, version checks or telemetry
 import gradio as gr
 
 from rag.errors import RagError

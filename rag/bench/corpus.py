@@ -1,9 +1,12 @@
 """A synthetic Chinese corpus in the seed format, with planted facts to find at any size.
 
-Words are sampled from jieba's own dictionary by their corpus frequency (so function
-words, common nouns and rare terms occur at realistic rates and a posting list has
-a realistic length); each document has a topic whose nouns it uses more often,
-sections with the duplicated headings of scraped articles, and a byline. Into some
+Words come from jieba's own dictionary: the everyday words (its most frequent
+20,000) by their corpus frequency, so function words and common verbs occur at
+realistic rates and have realistically long posting lists; the content words from
+the document's topic, a few hundred nouns used with a Zipf law, so rarer words are
+topical as in real text (and documents on one topic resemble each other, which is
+what an approximate vector index relies on). Documents have sections with the
+duplicated headings of scraped articles, keywords and a byline. Into some
 documents one sentence states a fact about a unique, made-up organisation:
 
     青禾智联研究院的研发投入达到37.6亿元。   <- in the document
@@ -22,8 +25,13 @@ from typing import Iterator
 import numpy as np
 
 KEYWORD_POOL = 60
+COMMON_WORDS = 20_000
+TOPIC_WORDS = 300
+TOPIC_SHARE = 0.35
+_TOPIC_CDF = np.cumsum(1 / (np.arange(TOPIC_WORDS) + 10)) / np.sum(1 / (np.arange(TOPIC_WORDS) + 10))
+_TOPIC_CDF[-1] = 1.0
 CHARS_PER_CHUNK = 155  # a 240/80 chunking of these documents advances ~155 characters a chunk
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 _TOPIC_TAGS = {"n", "nz", "vn", "nt", "ns"}
 _NAME_TAGS = {"n", "nz", "ns", "nr"}
@@ -72,9 +80,11 @@ class Vocabulary:
                     tags.append(parts[2])
         self.words = np.array(words, dtype=object)
         freq = np.asarray(freqs, dtype=np.float64)
-        self.cdf = np.cumsum(freq / freq.sum())
-        self.mean_len = float((freq / freq.sum()) @ np.fromiter(map(len, words), dtype=np.float64))
         lens = np.fromiter(map(len, words), dtype=np.int64)
+        self.common = np.argsort(-freq, kind="stable")[:COMMON_WORDS]
+        p = freq[self.common] / freq[self.common].sum()
+        self.cdf = np.cumsum(p)
+        self.mean_len = float(p @ lens[self.common])
         tag = np.array(tags, dtype=object)
         is_topic = np.isin(tag, list(_TOPIC_TAGS)) & (lens >= 2) & (lens <= 4) & (freq >= 20)
         self.topic_pool = np.flatnonzero(is_topic)
@@ -82,7 +92,8 @@ class Vocabulary:
         self.name_pool = np.flatnonzero(np.isin(tag, list(_NAME_TAGS)) & (lens == 2) & (freq >= 3) & (freq <= 60))
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        return np.minimum(np.searchsorted(self.cdf, rng.random(n)), len(self.cdf) - 1)
+        """Ids of n everyday words, by frequency."""
+        return self.common[np.minimum(np.searchsorted(self.cdf, rng.random(n)), len(self.cdf) - 1)]
 
 
 def generate(folder: Path, n_chunks: int, n_facts: int = 300, seed: int = 0) -> SyntheticCorpus:
@@ -136,7 +147,7 @@ def _load(folder: Path, meta: dict) -> SyntheticCorpus:
 
 
 def _topics(vocab: Vocabulary, rng: np.random.Generator, n: int) -> list[np.ndarray]:
-    return [rng.choice(vocab.topic_pool, 120, replace=False) for _ in range(n)]
+    return [rng.choice(vocab.topic_pool, TOPIC_WORDS, replace=False) for _ in range(n)]
 
 
 def _facts(vocab: Vocabulary, rng: np.random.Generator, n: int) -> list[tuple[str, str, str]]:
@@ -157,11 +168,11 @@ def _facts(vocab: Vocabulary, rng: np.random.Generator, n: int) -> list[tuple[st
 
 
 def _sentences(vocab: Vocabulary, rng: np.random.Generator, topic: np.ndarray, n_chars: int) -> Iterator[str]:
-    """Sentences of ~10-30 words, a quarter of them topic nouns, with commas; about n_chars in all."""
-    n_words = max(8, int(n_chars / vocab.mean_len * 0.9))
+    """Sentences of ~10-30 words, a third of them topic nouns, with commas; about n_chars in all."""
+    n_words = max(8, int(n_chars / (vocab.mean_len * (1 - TOPIC_SHARE) + 2.4 * TOPIC_SHARE)))
     ids = vocab.sample(rng, n_words)
-    is_topic = rng.random(n_words) < 0.22
-    ids[is_topic] = rng.choice(topic, int(is_topic.sum()))
+    is_topic = rng.random(n_words) < TOPIC_SHARE
+    ids[is_topic] = topic[np.searchsorted(_TOPIC_CDF, rng.random(int(is_topic.sum())))]
     words = vocab.words[ids].tolist()
     cuts = np.cumsum(rng.integers(10, 30, size=n_words // 10 + 2))
     start = 0
