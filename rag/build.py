@@ -50,10 +50,28 @@ def corpus_words(docs: tuple[Document, ...]) -> list[str]:
     return sorted(words)
 
 
+# The code and data that decide what an index holds: a change to any of them makes
+# the next build (and `rag ask`) rebuild instead of reusing a stale index.
+_INGEST_FILES = ("clean.py", "documents.py", "seedformat.py", "sentences.py", "chunking.py", "tokenize.py",
+                 "data/domain_words.txt", "data/synonyms.txt", "data/stopwords.txt")
+
+
+def ingest_fingerprint() -> str:
+    h = hashlib.sha256()
+    base = Path(__file__).parent
+    for name in _INGEST_FILES:
+        try:
+            h.update(name.encode() + b"\0" + (base / name).read_bytes())
+        except OSError:
+            h.update(name.encode() + b"\0missing")
+    return h.hexdigest()[:16]
+
+
 def build_signature(settings: Settings, dense_model: str | None) -> dict:
     return {
         "chunking": {"size": settings.chunk_size, "overlap": settings.chunk_overlap},
         "tokenizer_version": TOKENIZER_VERSION,
+        "ingest": ingest_fingerprint(),
         "dense_model": dense_model,
     }
 
@@ -84,7 +102,7 @@ def build_index(settings: Settings, force: bool = False, progress: Progress | No
     tokenizer = Tokenizer(words)
     with staging(root) as tmp:  # holds the build lock; a failed build leaves nothing behind
         t = time.perf_counter()
-        tokens = (tokenizer.tokens(index_text(c)) for c in _progress(chunks, "tokenizing", progress))
+        tokens = (tokenizer.terms(index_text(c)) for c in _progress(chunks, "tokenizing", progress))
         bm25 = BM25.build(tokens)
         bm25.save(tmp)
         stage["bm25_ms"] = (time.perf_counter() - t) * 1000

@@ -83,7 +83,7 @@ class ParallelTokenizer:
         if not parallel or self.workers < 2:
             tokenizer = Tokenizer(self.words, engine=self.engine)
             for batch in batches:
-                yield bags_of_words(tokenizer.tokens, batch)
+                yield bags_of_words(tokenizer.terms, batch)
             return
         # spawn, not fork: the caller may hold threads (a web server, BLAS) that fork would copy mid-lock.
         ctx = multiprocessing.get_context("spawn")
@@ -107,7 +107,7 @@ def _init_worker(words: list[str], engine: str) -> None:
 
 def _worker_bags(texts: list[str]) -> Bags:
     assert _TOKENIZER is not None  # set by _init_worker
-    return bags_of_words(_TOKENIZER.tokens, texts)
+    return bags_of_words(_TOKENIZER.terms, texts)
 
 
 def _batched(items: Iterable[str], n: int) -> Iterator[list[str]]:

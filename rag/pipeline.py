@@ -52,7 +52,7 @@ class Pipeline:
         try:
             index = load_index(root)
             if build_if_missing and _sources_changed(index, settings):
-                log.warning("documents changed since the index was built: rebuilding")
+                log.warning("documents or ingestion rules changed since the index was built: rebuilding")
                 raise IndexMissing("stale")
         except IndexMissing:
             if not build_if_missing:
@@ -139,8 +139,13 @@ class Pipeline:
 def _sources_changed(index: LoadedIndex, settings: Settings) -> bool:
     from .corpus import fingerprint
 
+    from .build import ingest_fingerprint
+
     m = index.manifest
-    return m.get("sources") == list(settings.docs) and m.get("corpus_fingerprint") != fingerprint(settings.docs)
+    if m.get("sources") != list(settings.docs):
+        return False  # an index built from other documents: use it as it is
+    stale_code = m.get("signature", {}).get("ingest") != ingest_fingerprint()
+    return stale_code or m.get("corpus_fingerprint") != fingerprint(settings.docs)
 
 
 def _load_models(index: LoadedIndex, settings: Settings):

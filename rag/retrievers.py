@@ -29,7 +29,7 @@ class LexicalRetriever:
         self.bm25, self.tokenizer, self.chunks = bm25, tokenizer, chunks
 
     def search(self, query: str, k: int) -> list[Hit]:
-        ids, scores = self.bm25.top(self.tokenizer.tokens(query), k)
+        ids, scores = self.bm25.top(self.tokenizer.terms(query), k)
         return [Hit(self.chunks[int(i)], float(s), r, self.name) for r, (i, s) in enumerate(zip(ids, scores))]
 
 

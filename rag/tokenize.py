@@ -18,9 +18,10 @@ from functools import lru_cache
 from importlib import resources
 from typing import Callable, Iterable
 
-TOKENIZER_VERSION = 2
+TOKENIZER_VERSION = 3
 _NUMBER = r"\d+(?:\.\d+)?%?"
 _WORDISH = re.compile(r"[\w\u4e00-\u9fff]")
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 # Question words glued to a measure ("几倍", "多少个", "哪几类") carry no content.
 _QUESTION_WORD = re.compile(r"^(几|多少|哪|什么|怎么|为何|如何)")
 
@@ -152,6 +153,17 @@ class Tokenizer:
     def tokens(self, text: str) -> list[str]:
         return [t for t in self.raw_tokens(text)
                 if t not in self.stopwords and _WORDISH.search(t) and not _QUESTION_WORD.match(t)]
+
+    def terms(self, text: str) -> list[str]:
+        """What BM25 indexes and searches: the words, plus the character bigrams of the
+        Chinese runs (marked "#"), so a paraphrase that shares characters but not
+        words ("订单数" / "订单量") still meets its passage.
+
+        >>> Tokenizer().terms("订单量")
+        ['订单量', '#订单', '#单量']
+        """
+        grams = [f"#{run[i:i + 2]}" for run in _CJK_RUN.findall(fold(text)) for i in range(len(run) - 1)]
+        return self.tokens(text) + grams
 
     def __call__(self, text: str) -> list[str]:
         return self.tokens(text)

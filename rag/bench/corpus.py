@@ -63,6 +63,10 @@ class SyntheticCorpus:
     def docs(self) -> Path:
         return self.folder / "docs"
 
+    def topics(self) -> list[list[str]]:
+        """Each topic's nouns (what the synthetic embedder clusters on)."""
+        return json.loads((self.folder / "topics.json").read_text(encoding="utf-8"))
+
 
 class Vocabulary:
     """jieba's dictionary as sampling tables: all words by frequency, and topic nouns."""
@@ -115,23 +119,26 @@ def generate(folder: Path, n_chunks: int, n_facts: int = 300, seed: int = 0) -> 
     # draw them from a small pool, as a corpus with a controlled keyword list would.
     pool = vocab.words[rng.choice(vocab.topic_pool, KEYWORD_POOL, replace=False)].tolist()
     keywords = [f"{pool[t % KEYWORD_POOL]}，{pool[(7 * t + 3) % KEYWORD_POOL]}" for t in range(len(topics))]
-    facts = _facts(vocab, rng, min(n_facts, n_docs))
-    fact_docs = dict(zip(rng.choice(n_docs, len(facts), replace=False).tolist(), facts))
+    doc_topic = rng.integers(len(topics), size=n_docs)
+    fact_docs = set(rng.choice(n_docs, min(n_facts, n_docs), replace=False).tolist())
     docs = folder / "docs"
     docs.mkdir(parents=True, exist_ok=True)
     planted: list[PlantedFact] = []
+    seen: set[str] = set()
     chars = 0
     for i in range(n_docs):
         path = docs / f"{i // 1000:04d}" / f"doc{i:07d}.txt"
         if i % 1000 == 0:
             path.parent.mkdir(exist_ok=True)
-        fact = fact_docs.get(i)
-        t = int(rng.integers(len(topics)))
-        text = _document(vocab, rng, topics[t], int(lengths[i]), i, fact[1] if fact else None, keywords[t])
+        t = int(doc_topic[i])
+        fact = _fact(vocab, rng, topics[t], seen) if i in fact_docs else None
+        text = _document(vocab, rng, topics[t], int(lengths[i]), i, fact and fact.sentence, keywords[t])
         path.write_text(text, encoding="utf-8")
         chars += len(text)
         if fact:
-            planted.append(PlantedFact(fact[0], fact[2], fact[1], str(path)))
+            planted.append(PlantedFact(fact.question, fact.value, fact.sentence, str(path)))
+    (folder / "topics.json").write_text(json.dumps([vocab.words[t].tolist() for t in topics], ensure_ascii=False),
+                                        encoding="utf-8")
     with open(folder / "facts.jsonl", "w", encoding="utf-8") as f:
         for p in planted:
             f.write(json.dumps(asdict(p), ensure_ascii=False) + "\n")
@@ -150,21 +157,19 @@ def _topics(vocab: Vocabulary, rng: np.random.Generator, n: int) -> list[np.ndar
     return [rng.choice(vocab.topic_pool, TOPIC_WORDS, replace=False) for _ in range(n)]
 
 
-def _facts(vocab: Vocabulary, rng: np.random.Generator, n: int) -> list[tuple[str, str, str]]:
-    """(question, sentence, value) triples about organisations with unique names."""
-    out, seen = [], set()
-    while len(out) < n:
-        a, b = vocab.words[rng.choice(vocab.name_pool, 2, replace=False)]
-        entity = f"{a}{b}{_SUFFIXES[int(rng.integers(len(_SUFFIXES)))]}"
-        if entity in seen:
-            continue
-        seen.add(entity)
-        attr, unit, decimals = _ATTRIBUTES[int(rng.integers(len(_ATTRIBUTES)))]
-        number = rng.uniform(1, 100) if unit == "%" else rng.uniform(2, 9000)
-        value = f"{number:.{decimals}f}{unit}"
-        sentence = _TEMPLATES[int(rng.integers(len(_TEMPLATES)))].format(e=entity, a=attr, v=value)
-        out.append((f"{entity}的{attr}是多少？", sentence, value))
-    return out
+def _fact(vocab: Vocabulary, rng: np.random.Generator, topic: np.ndarray, seen: set[str]) -> PlantedFact:
+    """A figure about an organisation with a unique name (a topic noun + a rare noun + a suffix)."""
+    while True:
+        entity = (vocab.words[topic[int(rng.integers(30))]] + vocab.words[rng.choice(vocab.name_pool)]
+                  + _SUFFIXES[int(rng.integers(len(_SUFFIXES)))])
+        if entity not in seen:
+            seen.add(entity)
+            break
+    attr, unit, decimals = _ATTRIBUTES[int(rng.integers(len(_ATTRIBUTES)))]
+    number = rng.uniform(1, 100) if unit == "%" else rng.uniform(2, 9000)
+    value = f"{number:.{decimals}f}{unit}"
+    sentence = _TEMPLATES[int(rng.integers(len(_TEMPLATES)))].format(e=entity, a=attr, v=value)
+    return PlantedFact(f"{entity}的{attr}是多少？", value, sentence, "")
 
 
 def _sentences(vocab: Vocabulary, rng: np.random.Generator, topic: np.ndarray, n_chars: int) -> Iterator[str]:
