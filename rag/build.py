@@ -1,9 +1,17 @@
-"""The indexing pipeline: corpus -> chunks -> BM25 (+ embeddings -> FAISS) -> atomic commit."""
+"""The indexing pipeline: corpus -> chunks -> BM25 (+ embeddings -> FAISS) -> atomic commit.
+
+The build streams: each document is chunked, its chunks are written to
+chunks.jsonl and their text goes to the tokenizer workers (`parallel.py`), which
+send back integer bags of words; no list of chunks or tokens is ever held. The
+embedding stage reads the chunk texts back from chunks.jsonl and writes the
+vectors to embeddings.npy block by block, and FAISS is built from that file.
+"""
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,10 +20,11 @@ from typing import Callable
 import numpy as np
 
 from . import __version__
-from .bm25 import BM25
+from .bm25 import BM25Builder
 from .chunking import ChunkSettings, chunk_document
 from .corpus import Corpus, load_corpus
 from .errors import ModelUnavailable, RagError
+from .parallel import PARALLEL_FROM_CHARS, ParallelTokenizer
 from .settings import Settings
 from .store import commit_build, read_manifest, staging
 from .tokenize import TOKENIZER_VERSION, Tokenizer
@@ -76,7 +85,10 @@ def build_signature(settings: Settings, dense_model: str | None) -> dict:
     }
 
 
-def build_index(settings: Settings, force: bool = False, progress: Progress | None = None) -> BuildReport:
+def build_index(settings: Settings, force: bool = False, progress: Progress | None = None,
+                embedder=None) -> BuildReport:
+    """Build (or find up to date) the index of `settings.docs`; `embedder` replaces the
+    configured model (the benchmark passes a synthetic one)."""
     t0 = time.perf_counter()
     stage: dict[str, float] = {}
     root = Path(settings.index)
@@ -93,72 +105,127 @@ def build_index(settings: Settings, force: bool = False, progress: Progress | No
         m = previous[1]
         return BuildReport(str(previous[0]), m["documents"], m["chunks"], corpus.skipped,
                            bool(m.get("embedding")), tuple(m.get("notes", [])), stage, up_to_date=True)
-    t = time.perf_counter()
-    chunks = [c for d in corpus.documents for c in chunk_document(d, ChunkSettings(settings.chunk_size, settings.chunk_overlap))]
-    stage["chunk_ms"] = (time.perf_counter() - t) * 1000
-    if not chunks:
-        raise RagError("the documents produced no text to index: check that they contain prose")
     words = corpus_words(corpus.documents)
     tokenizer = Tokenizer(words)
+    chunking = ChunkSettings(settings.chunk_size, settings.chunk_overlap)
     with staging(root) as tmp:  # holds the build lock; a failed build leaves nothing behind
-        t = time.perf_counter()
-        tokens = (tokenizer.terms(index_text(c)) for c in _progress(chunks, "tokenizing", progress))
-        bm25 = BM25.build(tokens)
-        bm25.save(tmp)
-        stage["bm25_ms"] = (time.perf_counter() - t) * 1000
+        n_chunks, keys = _build_lexical(corpus, chunking, tokenizer, words, tmp, stage, progress, dense_model)
+        if not n_chunks:
+            raise RagError("the documents produced no text to index: check that they contain prose")
         notes: list[str] = []
         embedding, reused = None, 0
         if want_dense:
             try:
-                embedding, reused = _build_dense(settings, chunks, tmp, previous, stage, progress)
+                embedding, reused = _build_dense(settings, tmp, keys, previous, stage, progress, embedder)
             except ModelUnavailable as exc:
                 notes.append(f"lexical retrieval only: {exc}")
+        t = time.perf_counter()
         _write_jsonl(tmp / "documents.jsonl", (_doc_record(d) for d in corpus.documents))
-        _write_jsonl(tmp / "chunks.jsonl", (c.to_dict() for c in chunks))
         (tmp / "words.txt").write_text("\n".join(words) + "\n", encoding="utf-8")
         manifest = {
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "rag_version": __version__,
-            "documents": len(corpus.documents), "chunks": len(chunks), "corpus_sha256": corpus.sha256,
+            "documents": len(corpus.documents), "chunks": n_chunks, "corpus_sha256": corpus.sha256,
             "corpus_fingerprint": corpus.fingerprint, "sources": list(settings.docs), "signature": signature,
             "tokenizer": {"engine": tokenizer.engine, "version": TOKENIZER_VERSION}, "embedding": embedding,
             "skipped": list(corpus.skipped), "notes": notes,
         }
+        stage["write_ms"] = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
         final = commit_build(root, tmp, manifest)
+        stage["commit_ms"] = (time.perf_counter() - t) * 1000
     stage["total_ms"] = (time.perf_counter() - t0) * 1000
-    return BuildReport(str(final), len(corpus.documents), len(chunks), corpus.skipped, embedding is not None,
+    return BuildReport(str(final), len(corpus.documents), n_chunks, corpus.skipped, embedding is not None,
                        tuple(notes), stage, reused)
 
 
-def _build_dense(settings: Settings, chunks: list[Chunk], tmp: Path, previous, stage, progress):
+def _build_lexical(corpus: Corpus, chunking: ChunkSettings, tokenizer: Tokenizer, words: list[str], tmp: Path,
+                   stage: dict[str, float], progress: Progress | None, dense_model: str | None):
+    """Chunk, write chunks.jsonl and build BM25 in one pass: (chunks, vector keys).
+
+    This process chunks while the workers tokenize; `chunk_ms` is this process's
+    chunking time and `tokenize_ms` the rest of the pass (waiting for the workers)."""
+    keys: list[str] = []
+    counter = {"chunks": 0, "chunk_s": 0.0}
+    builder = BM25Builder()
+    t = time.perf_counter()
+    with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as out:
+        def texts():
+            for d in _progress(corpus.documents, "tokenizing", progress):
+                c0 = time.perf_counter()
+                chunks = chunk_document(d, chunking)
+                out.write("".join(json.dumps(c.to_dict(), ensure_ascii=False) + "\n" for c in chunks))
+                batch = [index_text(c) for c in chunks]
+                if dense_model:
+                    keys.extend(_vector_key(dense_model, x) for x in batch)
+                counter["chunks"] += len(chunks)
+                counter["chunk_s"] += time.perf_counter() - c0
+                yield from batch
+
+        big = sum(len(d.text) for d in corpus.documents) >= PARALLEL_FROM_CHARS
+        for bags in ParallelTokenizer(tokenizer, words).map(texts(), parallel=big):
+            builder.add_bags(bags)
+    stage["chunk_ms"] = counter["chunk_s"] * 1000
+    stage["tokenize_ms"] = (time.perf_counter() - t - counter["chunk_s"]) * 1000
+    t = time.perf_counter()
+    builder.finish().save(tmp)
+    stage["bm25_ms"] = (time.perf_counter() - t) * 1000
+    return counter["chunks"], keys
+
+
+def _build_dense(settings: Settings, tmp: Path, keys: list[str], previous, stage, progress, embedder=None):
     from .embedder import SentenceTransformerEmbedder, default_instruction
-    from .vectors import build_index as build_vectors, choose_spec, save_index
+    from .vectors import NpyWriter, build_index as build_vectors, choose_spec, save_index
 
     t = time.perf_counter()
-    embedder = SentenceTransformerEmbedder(settings.embed_model, settings.device)
+    if embedder is None:
+        embedder = SentenceTransformerEmbedder(settings.embed_model, settings.device)
     stage["model_load_ms"] = (time.perf_counter() - t) * 1000
-    t = time.perf_counter()
-    keys = [_vector_key(settings.embed_model, index_text(c)) for c in chunks]
-    cache = _previous_vectors(previous, settings.embed_model)
-    vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
-    todo = [i for i, k in enumerate(keys) if k not in cache]
-    for i, k in enumerate(keys):
-        if k in cache:
-            vectors[i] = cache[k]
-    for start in _progress(range(0, len(todo), 64), "embedding", progress, total=len(todo), step=64):
-        batch = todo[start:start + 64]
-        vectors[batch] = embedder.embed([index_text(chunks[i]) for i in batch])
-    stage["embed_ms"] = (time.perf_counter() - t) * 1000
-    t = time.perf_counter()
-    spec = choose_spec(len(chunks), settings.vector_index)
-    save_index(build_vectors(vectors, spec), tmp / "vectors.faiss")
-    np.save(tmp / "embeddings.npy", vectors)
-    (tmp / "vector_keys.json").write_text(json.dumps(keys), encoding="utf-8")
-    stage["faiss_ms"] = (time.perf_counter() - t) * 1000
     instruction = default_instruction(settings.embed_model) if settings.query_instruction == "auto" \
         else settings.query_instruction
+    t = time.perf_counter()
+    n = len(keys)
+    old_keys, old_vectors = _previous_vectors(previous, settings.embed_model)
+    if old_vectors.shape[1:] != (embedder.dim,):
+        old_keys = {}
+    step = max(64, int(getattr(embedder, "batch_size", 64)))
+    probes = set(np.random.default_rng(0).choice(n, min(n, 256), replace=False).tolist())
+    probe_texts: list[str] = []
+    writer = NpyWriter(tmp / "embeddings.npy", n, embedder.dim)
+    reused = 0
+    with open(tmp / "chunks.jsonl", encoding="utf-8") as f:
+        lines = iter(f)
+        for start in _progress(range(0, n, step), "embedding", progress, total=n, step=step):
+            texts = [index_text(Chunk.from_dict(json.loads(next(lines)))) for _ in range(min(step, n - start))]
+            probe_texts += [_probe(x) for i, x in enumerate(texts, start) if i in probes]
+            block = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+            cached = [(i, old_keys[keys[start + i]]) for i in range(len(texts)) if keys[start + i] in old_keys]
+            if cached:
+                block[[i for i, _ in cached]] = old_vectors[[r for _, r in cached]]
+            todo = [i for i in range(len(texts)) if keys[start + i] not in old_keys]
+            if todo:
+                block[todo] = embedder.embed([texts[i] for i in todo])
+            reused += len(cached)
+            writer.write(block)
+    writer.close()
+    stage["embed_ms"] = (time.perf_counter() - t) * 1000
+    t = time.perf_counter()
+    # Sample queries for tuning: a sentence of 256 random chunks, asked the way users ask.
+    queries = embedder.embed([instruction + p for p in probe_texts if p]) if probe_texts else None
+    index, spec = build_vectors(tmp / "embeddings.npy", choose_spec(n, settings.vector_index), queries)
+    save_index(index, tmp / "vectors.faiss")
+    del index
+    (tmp / "vector_keys.json").write_text(json.dumps(keys), encoding="utf-8")
+    stage["faiss_ms"] = (time.perf_counter() - t) * 1000
     info = {"model": settings.embed_model, "dim": embedder.dim, "normalized": True,
             "query_instruction": instruction, "vector_index": spec.to_dict()}
-    return info, len(chunks) - len(todo)
+    return info, reused
+
+
+def _probe(text: str) -> str:
+    """The longest sentence of a chunk's text (without its title lines), cut to 40 characters."""
+    body = text.split("\n", 2)[-1]
+    sentences = [x for x in re.split(r"[。！？!?；;\n]", body) if x.strip()]
+    return max(sentences, key=len)[:40] if sentences else ""
 
 
 def _vector_key(model: str, text: str) -> str:
@@ -173,17 +240,19 @@ def _previous(root: Path):
         return None
 
 
-def _previous_vectors(previous, model: str) -> dict[str, np.ndarray]:
-    """Vectors of the previous build, by (model, text) key, so unchanged chunks are not re-embedded."""
+def _previous_vectors(previous, model: str) -> tuple[dict[str, int], np.ndarray]:
+    """Rows of the previous build's vectors by (model, text) key, so unchanged chunks are not
+    re-embedded; the vectors are memory-mapped and only the reused rows are read."""
+    empty = ({}, np.zeros((0, 0), dtype=np.float32))
     if not previous or not (previous[1].get("embedding") or {}).get("model") == model:
-        return {}
+        return empty
     build = previous[0]
     try:
         keys = json.loads((build / "vector_keys.json").read_text(encoding="utf-8"))
-        vecs = np.load(build / "embeddings.npy", allow_pickle=False)
+        vecs = np.load(build / "embeddings.npy", allow_pickle=False, mmap_mode="r")
     except (OSError, ValueError):
-        return {}
-    return dict(zip(keys, vecs)) if len(keys) == len(vecs) else {}
+        return empty
+    return ({k: i for i, k in enumerate(keys)}, vecs) if len(keys) == len(vecs) else empty
 
 
 def _doc_record(d: Document) -> dict:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from typing import Sequence
 
@@ -86,8 +87,9 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     report = build_index(settings, force=args.force, progress=_progress(args.quiet))
-    for line in report.skipped:
-        print(f"warning: {line}", file=sys.stderr)
+    if args.quiet:  # otherwise the log has already shown each one as it happened
+        for line in report.skipped:
+            print(f"warning: {line}", file=sys.stderr)
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
     state = "up to date" if report.up_to_date else "built"
@@ -175,6 +177,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head`, which has closed it: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

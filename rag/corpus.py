@@ -1,7 +1,7 @@
 """Load a corpus: every supported file under the given paths becomes a Document.
 
 Nothing here raises for a bad file: it is skipped with a one-line warning, and the
-warnings are returned so the build report can count them.
+warnings are returned (whatever the log level) so the build report can count them.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .documents import build_document
-from .loader import iter_paths, read_source
+from .loader import iter_paths, one_line, read_source, skip
 from .types import Document
 
 log = logging.getLogger("rag")
@@ -45,40 +45,24 @@ def load_corpus(roots: Iterable[str]) -> Corpus:
     skipped: list[str] = []
     h = hashlib.sha256()
     seen: set[str] = set()
-    handler = _Collect()
-    log.addHandler(handler)
-    try:
-        for path in iter_paths((Path(r) for r in roots), warn=True):
-            src = read_source(path)
-            if src is None:
-                continue
-            h.update(f"{path}\0{src.sha256}\n".encode("utf-8", "surrogateescape"))
-            try:
-                doc = build_document(src)
-            except Exception as exc:  # noqa: BLE001 - one bad file must not stop a build
-                log.warning("skipped %s: could not parse it (%s)", path, exc)
-                continue
-            if not doc.sections:
-                log.warning("skipped %s: no text left after cleaning", path)
-                continue
-            if not _WORD.search(doc.text):
-                log.warning("skipped %s: no words to index (only punctuation or symbols)", path)
-                continue
-            if doc.doc_id in seen:
-                log.warning("skipped %s: same content as a file already loaded", path)
-                continue
+    for path in iter_paths((Path(r) for r in roots), skipped):
+        src = read_source(path, skipped)
+        if src is None:
+            continue
+        h.update(f"{path}\0{src.sha256}\n".encode("utf-8", "surrogateescape"))
+        try:
+            doc = build_document(src)
+        except Exception as exc:  # noqa: BLE001 - one bad file must not stop a build
+            skip(src.path, f"could not parse it ({one_line(exc)})", skipped)
+            continue
+        if not doc.sections:
+            skip(src.path, "no text left after cleaning", skipped)
+        elif not _WORD.search(doc.text):
+            skip(src.path, "no words to index (only punctuation or symbols)", skipped)
+        elif doc.doc_id in seen:
+            skip(src.path, "same content as a file already loaded", skipped)
+        else:
             seen.add(doc.doc_id)
             docs.append(doc)
-    finally:
-        log.removeHandler(handler)
-    skipped = [m for m in handler.messages if m.startswith("skipped ")]
     return Corpus(tuple(docs), tuple(skipped), h.hexdigest(), fingerprint(roots))
 
-
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())

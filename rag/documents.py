@@ -89,7 +89,8 @@ def _from_seed(src: SourceFile, text: str) -> Document:
         items = split_list(fields[key])
         meta[key] = items
         info.append(f"{key}：{'、'.join(items)}")
-    b.add(INFO, "\n".join(info))
+    if b.sections or len(info) > 1 or fields.get("标题", "").strip():  # not when all it has is the file name
+        b.add(INFO, "\n".join(info))
     # The summary is markdown-ish ("1. **销售数据亮眼**：…"); bold markers are noise.
     b.add(SUMMARY, re.sub(r"\*\*(.+?)\*\*", r"\1", fields.get("重大事件摘要", "")))
     meta.update(source=byline.source, authors=list(byline.authors))
@@ -113,7 +114,7 @@ def _from_plain(src: SourceFile, text: str, markdown: bool) -> Document:
         else:
             buf.append(line)
     b.add(heading, "\n".join(buf), show_title=heading != LEAD)
-    if not b.sections and title:  # a one-line file: its only line is the content
+    if not b.sections and first:  # a one-line file: its only line is the content (not the file name)
         b.add(LEAD, title)
     meta = {"format": "markdown" if markdown else "text", "encoding": src.encoding}
     return Document(doc_id_for(src.path, src.text), title[:200], "", b.text, tuple(b.sections), meta, src.path)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 
 from .errors import RagError
@@ -36,6 +37,7 @@ class LivePipeline:
         self._pointer = _pointer_of(self._pipeline)
         self._failed: str | None = None
         self.switches = 0
+        self.switched_at: float | None = None  # time.monotonic() of the last switch
 
     @property
     def build(self) -> str:
@@ -81,4 +83,5 @@ class LivePipeline:
             return
         self._pipeline, self._pointer = fresh, _pointer_of(fresh)
         self.switches += 1
+        self.switched_at = time.monotonic()
         log.warning("switched to the new index build %s", self._pointer)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import os
 import logging
 import re
 from dataclasses import dataclass
@@ -25,7 +26,8 @@ SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 # over a gigabyte to index (a 50 MB text: ~40 s, 1.3 GB). Split such a file to index it.
 MAX_BYTES = 20 * 1024 * 1024
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")  # not \t \n \f \r
+_CONTROL = re.compile(r"[\x01-\x08\x0b\x0e-\x1f]")  # not NUL \t \n \f \r
+_NAME_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -123,46 +125,81 @@ def _looks_utf16(data: bytes) -> bool:
 
 
 def _is_text(text: str) -> bool:
-    """Reject decoded text that is mostly control characters (binary data)."""
-    sample = text[:8192]
+    """Reject decoded text that is mostly control characters (binary data).
+
+    NULs do not count: stray ones, or zero padding left by a crashed editor, are
+    dropped from text; binary data is betrayed by its other control characters.
+    """
+    sample = text[:65536].replace("\x00", "")[:8192]
     if not sample:
         return True
     return len(_CONTROL.findall(sample)) / len(sample) < 0.05
 
 
-def read_source(path: Path) -> SourceFile | None:
+def skip(path: Path | str, reason: str, skipped: list[str] | None = None) -> None:
+    """Warn in one line that a file is left out; `skipped` collects the lines whatever the log level."""
+    line = f"skipped {display_path(path)}: {reason}"
+    log.warning("%s", line)
+    if skipped is not None:
+        skipped.append(line)
+
+
+def read_source(path: Path, skipped: list[str] | None = None) -> SourceFile | None:
     """Decode one file, or warn in one line and return None."""
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            log.warning("skipped %s: %d MB is larger than the %d MB limit per file (split it to index it)",
-                        path, size >> 20, MAX_BYTES >> 20)
+            skip(path, f"{size >> 20} MB is larger than the {MAX_BYTES >> 20} MB limit per file (split it to index it)",
+                 skipped)
             return None
         data = path.read_bytes()
     except OSError as exc:
-        log.warning("skipped %s: cannot read it (%s)", path, exc.strerror or exc)
+        skip(path, f"cannot read it ({one_line(exc.strerror or exc)})", skipped)
         return None
     decoded = decode(data)
     if decoded is None:
-        log.warning("skipped %s: binary or undecodable (not UTF-8, UTF-16 or GB18030 text)", path)
+        skip(path, "binary or undecodable (not UTF-8, UTF-16 or GB18030 text)", skipped)
         return None
     text, encoding = decoded
     text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
-    return SourceFile(str(path), text, encoding, hashlib.sha256(data).hexdigest())
+    return SourceFile(display_path(path), text, encoding, hashlib.sha256(data).hexdigest())
 
 
-def iter_paths(roots: Iterable[Path], warn: bool = False) -> Iterator[Path]:
+def display_path(path: Path | str) -> str:
+    r"""A file name fit for one line of UTF-8 text: a name in undecodable bytes (GBK names
+    unpacked from a Windows zip) is read as GB18030, control characters are escaped.
+
+    >>> display_path(Path(os.fsdecode("报告\n1.txt".encode("gbk"))))
+    '报告\\n1.txt'
+    """
+    raw = os.fsencode(path)
+    for enc in ("utf-8", "gb18030"):
+        try:
+            text = raw.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        text = raw.decode("utf-8", "backslashreplace")
+    return _NAME_CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def one_line(value: object) -> str:
+    return " ".join(str(value).split())
+
+
+def iter_paths(roots: Iterable[Path], skipped: list[str] | None = None) -> Iterator[Path]:
     """Every supported file under the given files/folders, sorted, hidden ones skipped.
 
-    With `warn`, a missing root and each file of another type get a one-line warning.
+    Given a `skipped` list, a missing root and each file of another type get a one-line warning.
     """
     for root in roots:
         if root.is_file():
             yield root
             continue
         if not root.is_dir():
-            if warn:
-                log.warning("skipped %s: no such file or folder", root)
+            if skipped is not None:
+                skip(root, "no such file or folder", skipped)
             continue
         for path in sorted(root.rglob("*")):
             rel = path.relative_to(root).parts
@@ -170,5 +207,5 @@ def iter_paths(roots: Iterable[Path], warn: bool = False) -> Iterator[Path]:
                 continue
             if path.suffix.lower() in SUFFIXES:
                 yield path
-            elif warn:
-                log.warning("skipped %s: not a document type this reads (%s)", path, " ".join(SUFFIXES))
+            elif skipped is not None:
+                skip(path, f"not a document type this reads ({' '.join(SUFFIXES)})", skipped)

@@ -67,27 +67,28 @@ def cpu_count() -> int:
 
 
 class ParallelTokenizer:
-    """`map(texts) -> Iterator[Bags]` with a pool of tokenizer processes (or none).
+    """`map(texts) -> Iterator[Bags]` of `tokenizer.terms` (what BM25 indexes), on a pool
+    of processes or in this one.
 
-    The workers build their own `Tokenizer(words, engine)`; `engine` must be the
-    one the index records, so pass the resolved name (`Tokenizer(...).engine`)."""
+    Workers rebuild the tokenizer as `Tokenizer(words, tokenizer.engine)`: `words` must
+    be the extra words it was made with, and the engine is the one it resolved to, so
+    every process segments the same way."""
 
-    def __init__(self, words: Sequence[str], engine: str, workers: int | None = None,
+    def __init__(self, tokenizer: Tokenizer, words: Sequence[str] = (), workers: int | None = None,
                  batch_size: int = 1000) -> None:
-        self.words, self.engine = list(words), engine
+        self.tokenizer, self.words = tokenizer, list(words)
         self.workers = cpu_count() if workers is None else max(1, workers)
         self.batch_size = batch_size
 
     def map(self, texts: Iterable[str], parallel: bool = True) -> Iterator[Bags]:
         batches = _batched(texts, self.batch_size)
         if not parallel or self.workers < 2:
-            tokenizer = Tokenizer(self.words, engine=self.engine)
             for batch in batches:
-                yield bags_of_words(tokenizer.terms, batch)
+                yield bags_of_words(self.tokenizer.terms, batch)
             return
         # spawn, not fork: the caller may hold threads (a web server, BLAS) that fork would copy mid-lock.
         ctx = multiprocessing.get_context("spawn")
-        with ctx.Pool(self.workers, initializer=_init_worker, initargs=(self.words, self.engine)) as pool:
+        with ctx.Pool(self.workers, initializer=_init_worker, initargs=(self.words, self.tokenizer.engine)) as pool:
             pending: deque = deque()
             for batch in batches:
                 pending.append(pool.apply_async(_worker_bags, (batch,)))

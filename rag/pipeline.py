@@ -61,6 +61,16 @@ class Pipeline:
 
             build_index(settings, progress=progress)
             index = load_index(root)
+        except IndexMismatch:
+            # An index from an older version of this program over the same documents is
+            # rebuilt rather than refused; one built from other documents is left alone.
+            if not (build_if_missing and _same_sources(root, settings)):
+                raise
+            from .build import build_index
+
+            log.warning("the index was built by another version of rag: rebuilding it")
+            build_index(settings, force=True, progress=progress)
+            index = load_index(root)
         embedder, reranker, notes = _load_models(index, settings)
         notes = list(index.manifest.get("notes", [])) + notes
         return cls(index, settings, embedder, reranker, notes)
@@ -134,6 +144,19 @@ class Pipeline:
                 final = piece
         assert final is not None  # stream always ends with an Answer
         return final
+
+
+def _same_sources(root: Path, settings: Settings) -> bool:
+    import json
+
+    from .store import MANIFEST, current_build
+
+    try:
+        build = current_build(root)
+        manifest = json.loads((build / MANIFEST).read_text(encoding="utf-8")) if build else {}
+    except (RagError, OSError, ValueError):
+        return False
+    return manifest.get("sources") == list(settings.docs)
 
 
 def _sources_changed(index: LoadedIndex, settings: Settings) -> bool:

@@ -64,8 +64,8 @@ def sha256_file(path: Path) -> str:
 def manifest_digest(manifest: dict[str, Any]) -> str:
     """sha256 of the manifest's canonical JSON, leaving out the digest itself."""
     body = {k: v for k, v in manifest.items() if k != SELF_SHA}
-    canon = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canon.encode("utf-8")).hexdigest()
+    canon = json.dumps(body, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canon.encode("ascii")).hexdigest()
 
 
 def _fsync_dir(path: Path) -> None:
@@ -145,7 +145,11 @@ def commit_build(root: Path, tmp: Path, manifest: dict[str, Any]) -> Path:
             files[p.name] = {"bytes": p.stat().st_size, "sha256": sha256_file(p)}
     manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, **manifest, "files": files}
     manifest[SELF_SHA] = manifest_digest(manifest)
-    (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    try:
+        text = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
+    except UnicodeEncodeError:  # a path in undecodable bytes (it holds a lone surrogate): escape it
+        text = json.dumps(manifest, ensure_ascii=True, indent=1).encode("ascii")
+    (tmp / MANIFEST).write_bytes(text)
     for p in tmp.iterdir():
         with open(p, "rb") as f:
             os.fsync(f.fileno())

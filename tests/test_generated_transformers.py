@@ -120,3 +120,34 @@ def test_a_model_that_fails_to_load_is_not_tried_again(extractive: Pipeline, tin
     start = time.monotonic()
     second = pipe.ask(QUESTION)
     assert second.notes == first.notes and time.monotonic() - start < 1
+
+
+def scripted_pipeline(extractive: Pipeline, folder: Path, script: list[str]) -> Pipeline:
+    """A pipeline whose local model writes exactly "".join(script) (tests/tiny_models.py `_rig`)."""
+    seed = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "seeds").glob("*.txt"))
+    make_tiny_chat_model(folder, seed, script=script)
+    settings = extractive.settings.replace(answerer="transformers", llm_model=str(folder), device="cpu")
+    return Pipeline(extractive.index, settings)
+
+
+def test_a_scripted_model_keeps_the_supported_sentence_and_drops_the_invented_one(
+        extractive: Pipeline, tmp_path: Path) -> None:
+    question = "京东云言犀智能客服的咨询服务量有多少？"
+    hits = extractive.search(question)
+    n = 1 + next(i for i, h in enumerate(hits) if "21.6亿" in h.chunk.text)
+    script = ["京东云言犀智能客服累计咨询服务量超21.6亿次", f"[{n}]", "。", "云言犀数字人支持了超9500家品牌商家", f"[{n}]！"]
+    pipe = scripted_pipeline(extractive, tmp_path / "scripted", script)
+    pieces = list(pipe.stream(question))
+    a = pieces[-1]
+    assert "".join(pieces[:-1]) == "".join(script)
+    assert a.answer == "京东云言犀智能客服累计咨询服务量超21.6亿次[1]。"
+    assert a.check["supported"] == 1 and a.check["fallback"] is None
+    assert a.check["dropped"] == [{"sentence": f"云言犀数字人支持了超9500家品牌商家[{n}]！", "reason": "not_in_passage",
+                                   "numbers": ["9500"], "markers": [n]}]
+    assert "21.6亿" in a.citations[0].quote and a.citations[0].chunk_id == hits[n - 1].chunk.chunk_id
+
+
+def test_a_scripted_refusal_is_refused(extractive: Pipeline, tmp_path: Path) -> None:
+    pipe = scripted_pipeline(extractive, tmp_path / "refuser", ["根据现有资料", "无法回答该问题。"])
+    a = pipe.ask(QUESTION)
+    assert a.refused and a.answer == "根据现有资料无法回答该问题。" and a.citations == ()

@@ -88,3 +88,16 @@ def test_pointer_to_missing_build(settings):
     (Path(settings.index) / POINTER).write_text("builds/does-not-exist\n", encoding="utf-8")
     with pytest.raises(IndexDamaged, match="rag index"):
         load_index(Path(settings.index))
+
+
+def test_index_from_an_older_version_is_rebuilt_for_the_same_documents(settings, monkeypatch):
+    first = build_index(settings).path
+    # This program's tokenizer moves on: the index on disk is now from an older version.
+    monkeypatch.setattr("rag.loaded.TOKENIZER_VERSION", 99)
+    monkeypatch.setattr("rag.build.TOKENIZER_VERSION", 99)
+    pipe = Pipeline.open(settings)  # rebuilds instead of refusing
+    assert str(pipe.index.path) != first and pipe.index.manifest["tokenizer"]["version"] == 99
+    monkeypatch.setattr("rag.loaded.TOKENIZER_VERSION", 100)
+    other = settings.replace(docs=(str(Path(settings.docs[0]).parent),))
+    with pytest.raises(IndexMismatch, match="rag index"):
+        Pipeline.open(other)  # built from other documents: not silently replaced

@@ -5,6 +5,7 @@ Nothing is downloaded; the real loading code (SentenceTransformer(path)) reads t
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Sequence
 
 EXTRA = "０１２３４５６７８９0123456789.%abcdefghijklmnopqrstuvwxyz"
 
@@ -62,14 +63,19 @@ def chat_vocab(text: str = "") -> dict[str, int]:
 
 
 def make_tiny_chat_model(folder: Path, text: str = "", chat_template: str | None = CHAT_TEMPLATE,
-                         seed: int = 0) -> Path:
+                         seed: int = 0, script: Sequence[str] = ()) -> Path:
     """Save a tiny random Llama chat model (character tokenizer with a ChatML template, weights,
-    a Qwen-like generation config with sampling defaults) to `folder`."""
+    a Qwen-like generation config with sampling defaults) to `folder`.
+
+    With a `script` (distinct strings), the weights are set by hand so that greedy decoding
+    writes exactly "".join(script) after any prompt: see `_rig`."""
     import torch
     import transformers
     from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
 
     vocab = chat_vocab(text)
+    for piece in script:  # whole pieces as tokens: generated and decoded, never produced by encoding
+        vocab.setdefault(piece, len(vocab))
     tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="[UNK]"))
     tok.pre_tokenizer = pre_tokenizers.Split(Regex(r"[\s\S]"), behavior="isolated")
     tok.decoder = decoders.Fuse()
@@ -86,9 +92,33 @@ def make_tiny_chat_model(folder: Path, text: str = "", chat_template: str | None
         bos_token_id=None, eos_token_id=vocab["<|im_end|>"], pad_token_id=vocab["<|endoftext|>"],
         tie_word_embeddings=False)
     model = transformers.LlamaForCausalLM(config)
+    if script:
+        _rig(model, [vocab["\n"], *(vocab[p] for p in script), vocab["<|im_end|>"]])
     # Like Qwen's own: sampling defaults that greedy decoding must override without warnings.
     model.generation_config = transformers.GenerationConfig(
         do_sample=True, temperature=0.7, top_p=0.8,
         eos_token_id=[vocab["<|im_end|>"], vocab["<|endoftext|>"]], pad_token_id=vocab["<|endoftext|>"])
     model.save_pretrained(folder)
     return folder
+
+
+def _rig(model: Any, chain: list[int]) -> None:
+    """Make `model` follow `chain`: after token chain[i] it predicts chain[i + 1].
+
+    Every layer's output projections are zero, so the last hidden state is the current
+    token's embedding; token chain[i] embeds as the basis vector e_i, and the output
+    layer maps e_i to chain[i + 1] only. The prompt ends with "assistant\\n", so
+    generation starts at chain[0] == "\\n" and ends with the end-of-turn token."""
+    import torch
+
+    if len(set(chain[:-1])) != len(chain) - 1 or len(chain) > model.config.hidden_size:
+        raise ValueError("a script needs distinct pieces, fewer than the hidden size, and no newline")
+    with torch.no_grad():
+        for layer in model.model.layers:
+            layer.self_attn.o_proj.weight.zero_()
+            layer.mlp.down_proj.weight.zero_()
+        model.lm_head.weight.zero_()
+        for i, (token, following) in enumerate(zip(chain, chain[1:])):
+            model.model.embed_tokens.weight[token] = 0.0
+            model.model.embed_tokens.weight[token, i] = 1.0
+            model.lm_head.weight[following, i] = 10.0

@@ -26,6 +26,7 @@ import numpy as np
 
 _C1 = 0x9E3779B97F4A7C15
 _C2 = np.uint64(0xBF58476D1CE4E5B9)
+_SLOT_BITS = 22
 
 
 def _bigram_keys(cp_a: np.ndarray, cp_b: np.ndarray) -> np.ndarray:
@@ -35,7 +36,7 @@ def _bigram_keys(cp_a: np.ndarray, cp_b: np.ndarray) -> np.ndarray:
 class HashingEmbedder:
     name = "synthetic-topic-bigram-hash"
 
-    def __init__(self, dim: int = 512, hashes: int = 8, topics: Sequence[Sequence[str]] = (),
+    def __init__(self, dim: int = 512, hashes: int = 4, topics: Sequence[Sequence[str]] = (),
                  wording: float = 0.6, batch_size: int = 4096, seed: int = 0) -> None:
         if dim & (dim - 1):
             raise ValueError("dim must be a power of two")
@@ -54,7 +55,18 @@ class HashingEmbedder:
         keys_a, tids_a = keys_a[order], tids_a[order]
         keep = np.ones(len(keys_a), dtype=bool)
         keep[1:] = (keys_a[1:] != keys_a[:-1]) | (tids_a[1:] != tids_a[:-1])
-        self._topic_keys, self._topic_ids = keys_a[keep], tids_a[keep]
+        keys_a, self._topic_ids = keys_a[keep], tids_a[keep]
+        # An open hash table (one probe; the rare colliding key is dropped): a gather per
+        # bigram instead of a binary search.
+        uniq, first, count = np.unique(keys_a, return_index=True, return_counts=True)
+        slot = _slot(uniq)
+        _, once = np.unique(slot, return_index=True)
+        self._slot_key = np.zeros(1 << _SLOT_BITS, dtype=np.uint64)
+        self._slot_first = np.zeros(1 << _SLOT_BITS, dtype=np.int64)
+        self._slot_count = np.zeros(1 << _SLOT_BITS, dtype=np.int64)
+        self._slot_key[slot[once]] = uniq[once]
+        self._slot_first[slot[once]] = first[once]
+        self._slot_count[slot[once]] = count[once]
 
     def embed(self, texts: list[str]) -> np.ndarray:
         n = len(texts)
@@ -83,17 +95,21 @@ class HashingEmbedder:
 
     def _topic_part(self, key: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
         n_topics = len(self.centers)
-        if len(self._topic_keys) == 0:
+        if len(self._topic_ids) == 0:
             return np.zeros((n, self.dim))
-        lo = np.searchsorted(self._topic_keys, key, "left")
-        cnt = np.searchsorted(self._topic_keys, key, "right") - lo
-        m = cnt > 0
-        lo, cnt, rows = lo[m], cnt[m], rows[m]
+        slot = _slot(key)
+        m = self._slot_key[slot] == key
+        slot, rows = slot[m], rows[m]
+        lo, cnt = self._slot_first[slot], self._slot_count[slot]
         first = np.repeat(np.cumsum(cnt) - cnt, cnt)
         idx = np.repeat(lo, cnt) + np.arange(int(cnt.sum())) - first
         votes = np.bincount(np.repeat(rows, cnt) * n_topics + self._topic_ids[idx],
                             weights=1.0 / np.repeat(cnt, cnt), minlength=n * n_topics)
         return _unit(votes.reshape(n, n_topics) @ self.centers)
+
+
+def _slot(keys: np.ndarray) -> np.ndarray:
+    return ((keys * _C2) >> np.uint64(64 - _SLOT_BITS)).astype(np.int64)
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
