@@ -93,7 +93,10 @@ class ExtractiveAnswerer:
             if c.missing_names or any(_overlaps(c, x) for x in chosen):
                 continue
             new = set(self.tokenizer.tokens(c.sentence.text)) & set(q.main) - covered
-            if new:
+            # An equally good sentence from another article: the question may mean either
+            # (two festivals, two reports), so both are quoted, each with its source.
+            other_doc = c.chunk.doc_id not in {x.chunk.doc_id for x in chosen} and c.score >= 0.9 * cands[0].score
+            if new or other_doc:
                 chosen.append(c)
                 covered |= new
         return sorted(chosen, key=lambda c: (c.rank, c.sentence.start))
