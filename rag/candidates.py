@@ -26,7 +26,7 @@ HAS_TIME = re.compile(r"\d+月|\d+日|\d+时|\d+年|\d+点")
 HAS_DIGIT = re.compile(r"\d|[一二三四五六七八九十百千万亿]+(倍|万|亿|成)")
 SPEECH = re.compile(r"认为|表示|说|介绍|分析|指出|作者|来源")
 # "他是什么职务？": news introduces people with their titles, right before the name.
-ASKS_ROLE = re.compile(r"身份|职务|职位|头衔|担任|做什么的|哪个单位|哪家机构|什么人|是谁|title|position", re.I)
+ASKS_ROLE = re.compile(r"身份|职务|职位|头衔|担任|做什么的|哪个单位|哪家机构|什么人|title|position", re.I)
 HAS_ROLE = re.compile(r"专家|理事|院长|所长|经理|委员|主任|教授|研究员|总裁|总监|董事|主席|部长|局长|负责人|创始人|记者|CEO", re.I)
 
 
