@@ -23,6 +23,10 @@ REFUSAL_ZH = "根据现有资料无法回答该问题。"
 REFUSAL_EN = "The documents do not contain an answer to this question."
 # Questions whose answer must be a figure: evidence without one cannot answer them.
 _NEEDS_NUMBER = re.compile(r"多少|(?<!哪)几(?!乎)|百分之几|多大|多高|多长|多久|占比|how (many|much)", re.I)
+# Questions for an amount of money: a count or a growth rate does not answer them.
+_NEEDS_MONEY = re.compile(r"多少钱|花了多少|金额|(成交额|销售额|GMV|营业额|收入|卖了)(是|为|达到?|有|一共)?多少(?![倍个家次台%])",
+                          re.I)
+_GROWTH = re.compile(r"增长|涨|同比|增幅|倍|百分|比例")
 _MAX_ANSWER_CHARS = 220
 
 
@@ -76,6 +80,9 @@ class ExtractiveAnswerer:
             chosen = self._with_speaker(chosen)
         if _NEEDS_NUMBER.search(fu.question) and not any(extract_quantities(c.sentence.text) for c in chosen):
             return self._refuse(question, "the question asks for a figure and the passages give none")
+        if _NEEDS_MONEY.search(fu.question) and not _GROWTH.search(fu.question) \
+                and not any(_has_money(c.sentence.text) for c in chosen):
+            return self._refuse(question, "the question asks for an amount of money and the passages give none")
         draft = self._compose(chosen)
         if fu.question != question:
             draft = Draft(draft.text, False, draft.citations, {**draft.check, "standalone_question": fu.question})
@@ -132,6 +139,15 @@ class ExtractiveAnswerer:
 
     def _refuse(self, question: str, reason: str) -> Draft:
         return Draft(refusal_text(question), True, (), {"refusal_reason": reason})
+
+
+def _has_money(text: str) -> bool:
+    """An amount in 元 (or a currency) is stated: "30亿元", "10亿元", "$5 million"."""
+    for q in extract_quantities(text):
+        after = text[q.end:q.end + 2]
+        if after.startswith(("元", "美元", "块")) or q.surface.endswith("元") or text[max(0, q.start - 1):q.start] in "$¥￥":
+            return True
+    return False
 
 
 def _overlaps(a: Candidate, b: Candidate) -> bool:

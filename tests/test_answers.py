@@ -49,6 +49,7 @@ def test_seed_questions_get_short_cited_answers(pipe, question, expected):
     "2021年京东双11有多少品牌成交额同比增长超3倍？",
     "联想官网双11的销售额是多少？",
     "天猫双11期间AI学习机的成交额增长了多少？",
+    "抖音服饰品牌在双11期间卖了多少钱？",  # only growth rates are given, no amount
     pytest.param("抖音双11累计有多少个品牌成交额破亿元？", marks=pytest.mark.xfail(
         strict=True, reason="known limit: a 抖音 sentence with other brand figures covers most of the question")),
 ])
