@@ -145,7 +145,7 @@ def _has_money(text: str) -> bool:
     """An amount in 元 (or a currency) is stated: "30亿元", "10亿元", "$5 million"."""
     for q in extract_quantities(text):
         after = text[q.end:q.end + 2]
-        if after.startswith(("元", "美元", "块")) or q.surface.endswith("元") or text[max(0, q.start - 1):q.start] in "$¥￥":
+        if after.startswith(("元", "美元", "块")) or q.surface.endswith("元") or (q.start > 0 and text[q.start - 1] in "$¥￥"):
             return True
     return False
 
