@@ -40,7 +40,7 @@ class CheckedAnswerer:
     are flagged, not dropped: the extractive answer quotes its passages verbatim, so a flag
     means the checker missed a paraphrase of a figure, not that the answer invented one."""
 
-    def __init__(self, inner: "Answerer") -> None:
+    def __init__(self, inner: Answerer) -> None:
         self.inner = inner
         self.name = inner.name
 
@@ -60,7 +60,7 @@ def with_check(draft: Draft) -> Draft:
     return replace(draft, check={**report, "fallback": None, **draft.check})
 
 
-def make_answerer(settings: "Settings", index: "LoadedIndex", notes: list[str]) -> "Answerer":
+def make_answerer(settings: Settings, index: LoadedIndex, notes: list[str]) -> Answerer:
     extractive = CheckedAnswerer(ExtractiveAnswerer(index.tokenizer, index.bm25, settings.min_support,
                                                     chunks=index.chunks))
     if settings.answerer == "extractive":
@@ -79,24 +79,29 @@ def make_answerer(settings: "Settings", index: "LoadedIndex", notes: list[str]) 
                              name, budget)
 
 
-def _generator(settings: "Settings") -> tuple["Generator", str, int]:
-    """(generator, its name for Answer.mode, the passage budget in characters)."""
-    from .llm import make_generator  # cheap: the backends import torch or urllib when used
-
+def _generator(settings: Settings) -> tuple[Generator, str, int]:
+    """(generator, its name for Answer.mode, the passage budget in characters). The backend
+    modules are cheap to import: torch and transformers load on the first question."""
     if settings.answerer == "transformers":
         from .llm.availability import find_local_model
+        from .llm.transformers_backend import TransformersGenerator
 
         folder = find_local_model(settings.llm_model)  # the file system only: fails in milliseconds
         for module in ("torch", "transformers"):
             if importlib.util.find_spec(module) is None:  # found without importing it
                 raise MissingDependency(module, "models")
-        gen = make_generator("transformers", model=settings.llm_model, device=settings.device)
-        return gen, f"transformers:{settings.llm_model}", passage_budget(folder, gen.settings.max_new_tokens)
+        local = TransformersGenerator(settings.llm_model, device=settings.device,
+                                      max_new_tokens=settings.max_new_tokens, temperature=settings.temperature)
+        budget = passage_budget(folder, local.settings.max_new_tokens)
+        return local, f"transformers:{settings.llm_model}", budget
     if settings.answerer == "openai":
+        from .llm.openai_backend import OpenAIGenerator
+
         key = settings.openai_api_key or os.environ.get("OPENAI_API_KEY", "")
-        gen = make_generator("openai", base_url=settings.openai_base_url, model=settings.openai_model,
-                             api_key=key or None)
-        return gen, f"openai:{settings.openai_model}@{gen.base_url}", DEFAULT_BUDGET_CHARS
+        server = OpenAIGenerator(settings.openai_base_url, settings.openai_model, key or None,
+                                 timeout_s=settings.llm_timeout_s, max_new_tokens=settings.max_new_tokens,
+                                 temperature=settings.temperature)
+        return server, f"openai:{settings.openai_model}@{server.base_url}", DEFAULT_BUDGET_CHARS
     raise RagError(f"unknown answerer '{settings.answerer}': use extractive, transformers or openai")
 
 

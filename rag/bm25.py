@@ -16,6 +16,7 @@ scipy is imported by the build alone, so `rag ask` starts fast.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import threading
@@ -23,7 +24,7 @@ from array import array
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 
 FILES = ("bm25_data.npy", "bm25_indices.npy", "bm25_indptr.npy", "bm25_idf.npy", "bm25_vocab.json")
 MAX_WEIGHT_FILE = "bm25_maxw.npy"  # optional: recomputed on load when absent (older indexes)
+# Optional too: with them, loading skips parsing the term list (a second at millions of terms).
+PARAMS_FILE, HASH_FILE, ORDER_FILE = "bm25_params.json", "bm25_terms.hash.npy", "bm25_terms.order.npy"
 _BIG_TERM = 4096  # postings; below this a term is cheaper to add than to prune
 _EMPTY = (np.zeros(0, np.int64), np.zeros(0, np.float32))
 
@@ -44,10 +47,11 @@ class BM25Params:
 
 class BM25:
     def __init__(self, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, idf: np.ndarray,
-                 vocab: dict[str, int], params: BM25Params, n_docs: int,
+                 vocab: Mapping[str, int], params: BM25Params, n_docs: int,
                  max_weight: np.ndarray | None = None) -> None:
         self.indptr, self.indices, self.data = indptr, indices, data
         self.idf, self.vocab, self.params = idf, vocab, params
+        self._lookup = vocab.lookup if isinstance(vocab, HashedVocab) else _dict_lookup(vocab)
         self._n_docs = n_docs
         self.max_weight = _column_max(indptr, data) if max_weight is None else max_weight
         self._local = threading.local()
@@ -61,7 +65,11 @@ class BM25:
         """The weights as a scipy CSC matrix `docs x terms` (imports scipy)."""
         from scipy import sparse
 
-        return sparse.csc_matrix((self.data, self.indices, self.indptr), shape=(self.n_docs, len(self.vocab)))
+        return sparse.csc_matrix((self.data, self.indices, self.indptr), shape=(self.n_docs, self.n_terms))
+
+    @property
+    def n_terms(self) -> int:
+        return len(self.indptr) - 1
 
     @classmethod
     def build(cls, docs: Iterable[Sequence[str]], params: BM25Params = BM25Params()) -> "BM25":
@@ -73,9 +81,11 @@ class BM25:
 
     def term_ids(self, tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Known term ids of a query and their multiplicities."""
-        counts = Counter(t for t in tokens if t in self.vocab)
-        ids = np.fromiter((self.vocab[t] for t in counts), dtype=np.int64, count=len(counts))
-        return ids, np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+        counts = Counter(tokens)
+        ids = self._lookup(list(counts))
+        mult = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+        known = ids >= 0
+        return ids[known], mult[known]
 
     def _postings(self, term: int) -> tuple[np.ndarray, np.ndarray]:
         s, e = self.indptr[term], self.indptr[term + 1]
@@ -148,8 +158,8 @@ class BM25:
 
     def idf_of(self, token: str) -> float | None:
         """IDF of a token, or None when the corpus never uses it."""
-        i = self.vocab.get(token)
-        return None if i is None else float(self.idf[i])
+        i = int(self._lookup([token])[0])
+        return None if i < 0 else float(self.idf[i])
 
     @property
     def max_idf(self) -> float:
@@ -162,18 +172,34 @@ class BM25:
         np.save(folder / "bm25_idf.npy", self.idf)
         np.save(folder / MAX_WEIGHT_FILE, self.max_weight)
         terms = sorted(self.vocab, key=self.vocab.__getitem__)
-        payload = {"k1": self.params.k1, "b": self.params.b, "n_docs": self.n_docs, "terms": terms}
-        (folder / "bm25_vocab.json").write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+        params = {"k1": self.params.k1, "b": self.params.b, "n_docs": self.n_docs}
+        (folder / "bm25_vocab.json").write_text(json.dumps({**params, "terms": terms}, ensure_ascii=False),
+                                                encoding="utf-8")
+        hashes = np.fromiter((term_hash(t) for t in terms), dtype=np.uint64, count=len(terms))
+        order = np.argsort(hashes, kind="stable")
+        if not np.any(hashes[order][1:] == hashes[order][:-1]):  # a collision: keep the slow, exact path
+            np.save(folder / HASH_FILE, hashes[order])
+            np.save(folder / ORDER_FILE, order.astype(np.int32 if len(order) < 2**31 else np.int64))
+            (folder / PARAMS_FILE).write_text(json.dumps({**params, "n_terms": len(terms)}), encoding="utf-8")
 
     @classmethod
     def load(cls, folder: Path) -> "BM25":
-        meta = json.loads((folder / "bm25_vocab.json").read_text(encoding="utf-8"))
-        terms = meta["terms"]
+        vocab: Mapping[str, int]
+        if (folder / PARAMS_FILE).is_file() and (folder / HASH_FILE).is_file():
+            meta = json.loads((folder / PARAMS_FILE).read_text(encoding="utf-8"))
+            vocab = HashedVocab(np.load(folder / HASH_FILE, allow_pickle=False),
+                                np.load(folder / ORDER_FILE, allow_pickle=False), folder / "bm25_vocab.json")
+            if len(vocab) != meta["n_terms"]:
+                raise ValueError("BM25 term hashes disagree with the vocabulary")
+        else:
+            meta = json.loads((folder / "bm25_vocab.json").read_text(encoding="utf-8"))
+            vocab = {t: i for i, t in enumerate(meta["terms"])}
+        n_terms = len(vocab)
         data = np.load(folder / "bm25_data.npy", allow_pickle=False)
         indices = np.load(folder / "bm25_indices.npy", allow_pickle=False)
         indptr = np.load(folder / "bm25_indptr.npy", allow_pickle=False)
         idf = np.load(folder / "bm25_idf.npy", allow_pickle=False)
-        if len(indptr) != len(terms) + 1 or len(idf) != len(terms) or len(data) != len(indices):
+        if len(indptr) != n_terms + 1 or len(idf) != n_terms or len(data) != len(indices):
             raise ValueError("BM25 arrays disagree with the vocabulary")
         if len(indptr) and (indptr[0] != 0 or indptr[-1] != len(indices)):
             raise ValueError("BM25 term offsets disagree with the postings")
@@ -182,10 +208,56 @@ class BM25:
         max_weight = None
         if (folder / MAX_WEIGHT_FILE).is_file():
             max_weight = np.load(folder / MAX_WEIGHT_FILE, allow_pickle=False)
-            if len(max_weight) != len(terms):
+            if len(max_weight) != n_terms:
                 raise ValueError("BM25 term bounds disagree with the vocabulary")
-        return cls(indptr, indices, data, idf, {t: i for i, t in enumerate(terms)},
-                   BM25Params(meta["k1"], meta["b"]), int(meta["n_docs"]), max_weight)
+        return cls(indptr, indices, data, idf, vocab, BM25Params(meta["k1"], meta["b"]), int(meta["n_docs"]),
+                   max_weight)
+
+
+def term_hash(term: str) -> int:
+    """A stable 64-bit hash of a term (Python's hash() changes between processes)."""
+    return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+class HashedVocab(Mapping[str, int]):
+    """term -> id through the sorted 64-bit hashes of the terms (two odds in 10^12 of a false
+    match at millions of terms). Loads in milliseconds; the term strings are read only
+    by code that iterates over the vocabulary."""
+
+    def __init__(self, hashes: np.ndarray, order: np.ndarray, terms_file: Path) -> None:
+        self.hashes, self.order, self._terms_file = hashes, order, terms_file
+        self._terms: list[str] | None = None
+
+    def lookup(self, terms: Sequence[str]) -> np.ndarray:
+        """Term ids, -1 for terms the corpus never uses."""
+        h = np.fromiter((term_hash(t) for t in terms), dtype=np.uint64, count=len(terms))
+        if not len(self.hashes):
+            return np.full(len(terms), -1, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(self.hashes, h), len(self.hashes) - 1)
+        return np.where(self.hashes[pos] == h, self.order[pos], -1).astype(np.int64)
+
+    def __getitem__(self, term: str) -> int:
+        i = int(self.lookup([term])[0])
+        if i < 0:
+            raise KeyError(term)
+        return i
+
+    def __contains__(self, term: object) -> bool:
+        return isinstance(term, str) and int(self.lookup([term])[0]) >= 0
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+    def __iter__(self) -> Iterator[str]:
+        if self._terms is None:
+            self._terms = json.loads(self._terms_file.read_text(encoding="utf-8"))["terms"]
+        return iter(self._terms)
+
+
+def _dict_lookup(vocab: Mapping[str, int]):
+    def lookup(terms: Sequence[str]) -> np.ndarray:
+        return np.fromiter((vocab.get(t, -1) for t in terms), dtype=np.int64, count=len(terms))
+    return lookup
 
 
 class BM25Builder:

@@ -25,6 +25,7 @@ from .chunking import ChunkSettings, chunk_document
 from .corpus import Corpus, load_corpus
 from .errors import ModelUnavailable, RagError
 from .parallel import PARALLEL_FROM_CHARS, ParallelTokenizer
+from .rows import JsonlWriter
 from .settings import Settings
 from .store import commit_build, read_manifest, staging
 from .tokenize import TOKENIZER_VERSION, Tokenizer
@@ -120,7 +121,10 @@ def build_index(settings: Settings, force: bool = False, progress: Progress | No
             except ModelUnavailable as exc:
                 notes.append(f"lexical retrieval only: {exc}")
         t = time.perf_counter()
-        _write_jsonl(tmp / "documents.jsonl", (_doc_record(d) for d in corpus.documents))
+        with JsonlWriter(tmp / "documents.jsonl") as out:
+            for d in corpus.documents:
+                out.write(_doc_record(d))
+        (tmp / "documents.ids.json").write_text(json.dumps([d.doc_id for d in corpus.documents]), encoding="utf-8")
         (tmp / "words.txt").write_text("\n".join(words) + "\n", encoding="utf-8")
         manifest = {
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "rag_version": __version__,
@@ -148,12 +152,13 @@ def _build_lexical(corpus: Corpus, chunking: ChunkSettings, tokenizer: Tokenizer
     counter = {"chunks": 0, "chunk_s": 0.0}
     builder = BM25Builder()
     t = time.perf_counter()
-    with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as out:
+    with JsonlWriter(tmp / "chunks.jsonl") as out:
         def texts():
             for d in _progress(corpus.documents, "tokenizing", progress):
                 c0 = time.perf_counter()
                 chunks = chunk_document(d, chunking)
-                out.write("".join(json.dumps(c.to_dict(), ensure_ascii=False) + "\n" for c in chunks))
+                for c in chunks:
+                    out.write(c.to_dict())
                 batch = [index_text(c) for c in chunks]
                 if dense_model:
                     keys.extend(_vector_key(dense_model, x) for x in batch)
@@ -259,11 +264,6 @@ def _doc_record(d: Document) -> dict:
     return {"doc_id": d.doc_id, "title": d.title, "url": d.url, "text": d.text, "path": d.path,
             "sections": [[s.title, s.start, s.end] for s in d.sections], "metadata": d.metadata}
 
-
-def _write_jsonl(path: Path, rows) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 def _progress(items, stage: str, progress: Progress | None, total: int | None = None, step: int = 1):

@@ -25,6 +25,13 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="print only results and errors")
 
 
+def _generation(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--answerer", choices=["extractive", "transformers", "openai"], help="how answers are written")
+    p.add_argument("--llm-model", dest="llm_model", help="transformers: model name or local path")
+    p.add_argument("--openai-base-url", dest="openai_base_url", help="openai: server URL, e.g. http://127.0.0.1:8000/v1")
+    p.add_argument("--openai-model", dest="openai_model", help="openai: model name on that server")
+
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="rag", description="Chinese-first cited question answering over your documents.")
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -40,13 +47,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--file", help="a file with one question per line ('-' for standard input)")
     p.add_argument("--k", type=int, help="passages to retrieve (default 5)")
     p.add_argument("--json", action="store_true", help="print one JSON object per question")
-    p.add_argument("--answerer", choices=["extractive", "transformers", "openai"], help="how answers are written")
+    _generation(p)
     _common(p)
 
     p = sub.add_parser("serve", help="start the web chat and API", description="Start the Gradio chat and API.")
     p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 7860)")
-    p.add_argument("--answerer", choices=["extractive", "transformers", "openai"], help="how answers are written")
+    _generation(p)
     _common(p)
 
     p = sub.add_parser("eval", help="run the gold set and report scores", add_help=False)
@@ -59,7 +66,8 @@ def parser() -> argparse.ArgumentParser:
 def _settings(args: argparse.Namespace):
     from .settings import load_settings
 
-    keys = ("index", "docs", "mode", "embed_model", "k", "answerer", "host", "port", "chunk_size", "chunk_overlap")
+    keys = ("index", "docs", "mode", "embed_model", "k", "answerer", "host", "port", "chunk_size", "chunk_overlap",
+            "llm_model", "openai_base_url", "openai_model")
     return load_settings({k: getattr(args, k, None) for k in keys})
 
 

@@ -15,12 +15,11 @@ from .bm25 import BM25
 from .candidates import ASKS_WHO, SPEECH, Candidate, SentenceScorer, sentence_before
 from .followup import resolve
 from .numbers import extract_quantities
+from .prompting import REFUSAL_EN, REFUSAL_ZH  # one wording for every backend
 from .support import QuestionTerms, missing_terms, question_terms, weigher
 from .tokenize import Tokenizer
 from .types import Chunk, Citation, Draft, Hit, Message
 
-REFUSAL_ZH = "根据现有资料无法回答该问题。"
-REFUSAL_EN = "The documents do not contain an answer to this question."
 # Questions whose answer must be a figure: evidence without one cannot answer them.
 _NEEDS_NUMBER = re.compile(r"多少|(?<!哪)几(?!乎)|百分之几|多大|多高|多长|多久|占比|how (many|much)", re.I)
 # Questions for an amount of money: a count or a growth rate does not answer them.

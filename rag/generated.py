@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping, Sequence
+from itertools import pairwise
 from typing import Any, Protocol
 
 from .check import MARKER, CheckResult, check_answer, cited_markers, renumber
 from .errors import MissingDependency, ModelUnavailable, RagError
 from .followup import FollowUp
-from .llm.base import Generator
+from .llm.base import Generator, one_line
 from .numbers import extract_quantities, same_quantity
 from .prompting import REFUSALS, Passage, Prompt, build_prompt, is_refusal
 from .rewrite import Rewrite, Rewriter, Rule
@@ -59,15 +60,30 @@ class GeneratedAnswerer:
     def _rewrite(self, question: str, history: Sequence[Message]) -> Rewrite:
         if not history:
             return Rewrite(FollowUp(question, question), "none")
-        if self._disabled:
+        if not self._ready():
             rule = self.rewriter.rule(question, history)
             return Rewrite(rule, "none" if rule.question == question else "rule", "the model is not available")
         return self.rewriter(question, history)
 
+    def _ready(self) -> bool:
+        """Load a local model on first use; one that fails to load is not tried again."""
+        load = getattr(self.generator, "load", None)
+        if self._disabled or load is None:
+            return not self._disabled
+        try:
+            load()
+        except RagError as exc:
+            self._disabled = str(exc)
+        except Exception as exc:  # a loader's bug or a library's own error type: still one line
+            log.exception("loading %s failed", self.name)
+            self._disabled = f"cannot load {self.name}: {type(exc).__name__}: {one_line(exc)}"
+        return not self._disabled
+
     def stream(self, question: str, hits: Sequence[Hit], history: Sequence[Message] = ()) -> Iterator[str | Draft]:
+        ready = self._ready()
         rw = self._rewrite(question, history)
         report = {**empty_report(), **({"rewrite": rw.to_dict()} if rw.by != "none" else {})}
-        failure = self._disabled or rw.error
+        failure = "" if ready and not rw.error else self._disabled or rw.error
         if failure or not hits:
             reason = "the backend failed" if failure else "nothing retrieved"
             note = f"extractive answer: {failure}" if failure else ""
@@ -84,7 +100,7 @@ class GeneratedAnswerer:
             self._disabled = note = str(exc)
         except RagError as exc:
             note = str(exc)
-        except Exception as exc:  # noqa: BLE001 - a backend bug must not reach the user as a stack trace
+        except Exception as exc:  # a backend's bug: logged, and the user gets an answer, not a stack trace
             log.exception("generation with %s failed", self.name)
             note = f"generation with {self.name} failed ({type(exc).__name__})"
         finally:
@@ -177,4 +193,4 @@ def best_sentence(chunk: Chunk, claim: str) -> Sentence | None:
 
 def _bigrams(text: str) -> set[str]:
     chars = [ch for ch in text.lower() if ch.isalnum()]
-    return {a + b for a, b in zip(chars, chars[1:])}
+    return {a + b for a, b in pairwise(chars)}

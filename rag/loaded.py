@@ -1,13 +1,18 @@
-"""Open a built index: check the manifest and checksums, then load its parts."""
+"""Open a built index: check the manifest and checksums, then load its parts.
+
+Chunks and documents stay on disk and are parsed when a query needs them (`rows.py`),
+so opening a million-chunk index takes about as long as reading its BM25 arrays.
+"""
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 from .bm25 import BM25
 from .errors import IndexDamaged, IndexMismatch
+from .rows import JsonlRows, KeyedRows
 from .store import read_manifest
 from .tokenize import TOKENIZER_VERSION, Tokenizer
 from .types import Chunk, Document, Section
@@ -17,8 +22,8 @@ from .types import Chunk, Document, Section
 class LoadedIndex:
     path: Path
     manifest: dict[str, Any]
-    documents: dict[str, Document]
-    chunks: tuple[Chunk, ...]
+    documents: Mapping[str, Document]  # read from documents.jsonl when asked for
+    chunks: Sequence[Chunk]  # read from chunks.jsonl when asked for
     bm25: BM25
     tokenizer: Tokenizer
     vectors: Any = None  # a FAISS index, when the build has embeddings
@@ -34,8 +39,10 @@ def load_index(root: Path, verify: bool = True) -> LoadedIndex:
     if tok.get("version") != TOKENIZER_VERSION:
         raise IndexMismatch(f"index at {root} was tokenized by another version: run `rag index --force` to rebuild it")
     try:
-        docs = {d.doc_id: d for d in (_doc(r) for r in _jsonl(build / "documents.jsonl"))}
-        chunks = tuple(Chunk.from_dict(r) for r in _jsonl(build / "chunks.jsonl"))
+        docs = _documents(build)
+        chunks = JsonlRows(build / "chunks.jsonl", Chunk.from_dict)
+        if len(chunks):
+            chunks[0], chunks[-1]  # noqa: B018 - a row format the code cannot read fails now, not mid-query
         words = (build / "words.txt").read_text(encoding="utf-8").split()
         bm25 = BM25.load(build)
     except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
@@ -66,9 +73,12 @@ def _load_vectors(build: Path, info: dict[str, Any], n: int):
     return index
 
 
-def _jsonl(path: Path) -> list[dict[str, Any]]:
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+def _documents(build: Path) -> Mapping[str, Document]:
+    rows = JsonlRows(build / "documents.jsonl", _doc)
+    ids_file = build / "documents.ids.json"
+    ids = json.loads(ids_file.read_text(encoding="utf-8")) if ids_file.is_file() else [d.doc_id for d in rows]
+    return KeyedRows(rows, ids)
+
 
 
 def _doc(r: dict[str, Any]) -> Document:

@@ -77,7 +77,7 @@ def decode(data: bytes) -> tuple[str, str] | None:
         if not _is_text(text):
             continue
         score = _plausibility(text)
-        if enc == "utf-8" and score > 0.9:
+        if enc == "utf-8" and score == 1.0:
             return text, enc  # the common case: no need to try the others
         # Almost any even-length bytes decode as UTF-16: without a BOM, only text that reads well counts.
         if enc in ("utf-8", "gb18030") or score > 0.8:

@@ -16,7 +16,8 @@ from .settings import Settings
 from .types import Answer, Draft, Hit, Message
 
 log = logging.getLogger("rag")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+# Controls, zero-width and bidi-override characters, and lone surrogates (which no encoder accepts).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
 EMPTY_REPLY = "请输入一个问题，例如：“天猫双11有多少品牌成交额破亿？”"
 
 
@@ -121,6 +122,9 @@ class Pipeline:
             yield EMPTY_REPLY
             yield Answer(question, EMPTY_REPLY, True, (), info, {"total_ms": 0.0}, {"refusal_reason": "empty question"})
             return
+        # History comes from callers as it is (the API takes it from JSON): same cleaning, a looser cut.
+        history = [Message(m.role, _CONTROL.sub(" ", m.content or "")[: 2 * self.settings.max_question_chars])
+                   for m in history]
         hits = self.search(q, history, k, mode)
         t1 = time.perf_counter()
         draft: Draft | None = None

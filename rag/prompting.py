@@ -21,7 +21,7 @@ from .prompts import fill
 from .types import Hit, Message
 
 REFUSAL_ZH = "根据现有资料无法回答该问题。"
-REFUSAL_EN = "I cannot answer this question from the provided passages."
+REFUSAL_EN = "The documents do not contain an answer to this question."
 REFUSALS = {"zh": REFUSAL_ZH, "en": REFUSAL_EN}
 # Near-variants small models produce instead of the exact phrase, and the extractive
 # answerer's English refusal, so one test recognizes every backend's refusals.

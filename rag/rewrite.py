@@ -81,6 +81,8 @@ class Rewriter:
                 self._cache.move_to_end(key)
                 return self._cache[key]
         result = self._rewrite(question, history)
+        if result.error:
+            return result  # not remembered: the server may be back for the next try
         with self._lock:
             self._cache[key] = result
             while len(self._cache) > _CACHE_SIZE:

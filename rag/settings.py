@@ -43,6 +43,9 @@ class Settings:
     openai_model: str = "default"
     openai_api_key: str = ""
     device: str = "auto"
+    max_new_tokens: int = 512
+    temperature: float = 0.0
+    llm_timeout_s: float = 60.0
     min_support: float = 0.4
     max_question_chars: int = 2000
     host: str = "127.0.0.1"

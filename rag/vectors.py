@@ -1,15 +1,21 @@
 """The FAISS vector index: choice by corpus size, build, tuning, save, load, search.
 
-Inner product over L2-normalized vectors is cosine similarity. Up to `FLAT_UP_TO`
-vectors the index is exact (`IndexFlatIP`: one pass over the vectors, a few ms).
-Above, it is an inverted file over 8-bit scalar-quantized vectors (`ivf_sq8`):
-a query scans `nprobe` of `nlist` clusters, the index takes a quarter of the memory
-of float vectors and loads in a fraction of a second. `nprobe` is not guessed: the
-build measures recall@10 against exact search on sample queries and keeps the
-smallest `nprobe` that reaches `TUNE_RECALL`; the choice and the measured recall go
-in the manifest. Plain IVF (`ivf`) and `flat` can be forced with
-`Settings.vector_index`. HNSW was not chosen: at a million vectors it builds in
-minutes and loads in seconds (docs/scaling.md).
+Inner product over L2-normalized vectors is cosine similarity. While an exact scan
+is fast (`FLAT_UP_TO_BYTES` of vectors: ~2 ms on one core) the index is exact
+(`IndexFlatIP`). Above, it is an inverted file over 8-bit scalar-quantized vectors
+(`ivf_sq8`): a query scans `nprobe` of `nlist` clusters, the index takes a quarter
+of the memory of float vectors and loads in a fraction of a second. 8-bit codes
+alone cap recall@10 near 0.984, so the `refine x k` best candidates are re-ranked by
+exact inner products with the float vectors of embeddings.npy, memory-mapped: only
+the candidates' rows are ever read. `nprobe` is not guessed: the build measures
+recall@10 against exact search on sample queries and keeps the smallest `nprobe`
+that reaches `TUNE_RECALL`; the choice and the measured recall go in the manifest.
+Plain IVF (`ivf`, float codes, 4x the memory and load time) and `flat` can be forced
+with `Settings.vector_index`. HNSW was not chosen: at a million vectors it builds
+in minutes and loads in seconds (measurements in docs/scaling.md).
+
+Searches run FAISS on one thread: for one query at a time, a second OpenMP thread
+made flat search 2-4x slower on a busy two-core machine (threads wait at barriers).
 
 Vectors travel as .npy files read block by block (`npy_blocks`), never memory-mapped,
 so a build's memory does not grow with the corpus.
@@ -25,12 +31,13 @@ import numpy as np
 
 from .errors import MissingDependency, RagError
 
-FLAT_UP_TO = 50_000  # 50k x 512 floats = 100 MB: an exact scan still answers in a few ms
+FLAT_UP_TO_BYTES = 40 << 20  # 20k x 512 floats: an exact scan answers in ~2 ms on one core
 KINDS = ("flat", "ivf", "ivf_sq8")
 TARGET_RECALL = 0.98  # the promise
 TUNE_RECALL = 0.985  # what tuning aims at: sample queries are not the users' queries
 NPROBES = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
 TRAIN_PER_LIST = 40  # k-means points per cluster (FAISS warns below 39)
+KMEANS_ITERATIONS = 10  # FAISS's default is 25; at 1M, 10 gave the same recall@10 (0.993 at nprobe 8)
 BLOCK = 65536
 
 
@@ -39,6 +46,7 @@ class VectorIndexSpec:
     kind: str = "flat"  # "flat" | "ivf" | "ivf_sq8"
     nlist: int = 0
     nprobe: int = 0
+    refine: int = 0  # re-rank refine x k candidates by exact inner products (0: no)
     recall: float | None = None  # recall@10 against exact search, measured at build time
     tuned_on: int = 0  # how many sample queries measured it
 
@@ -46,19 +54,23 @@ class VectorIndexSpec:
         return asdict(self)
 
 
-def choose_spec(n: int, requested: str = "auto") -> VectorIndexSpec:
+def choose_spec(n: int, requested: str = "auto", dim: int = 512) -> VectorIndexSpec:
     if requested not in ("auto", *KINDS):
         raise RagError(f"unknown vector index '{requested}': use auto, {', '.join(KINDS)}")
-    if requested == "flat" or (requested == "auto" and n <= FLAT_UP_TO) or n < 2 * TRAIN_PER_LIST:
+    small = n * dim * 4 <= FLAT_UP_TO_BYTES
+    if requested == "flat" or (requested == "auto" and small) or n < 4 * TRAIN_PER_LIST:
         return VectorIndexSpec("flat")
     kind = "ivf_sq8" if requested == "auto" else requested
-    return VectorIndexSpec(kind, nlist_for(n), nprobe=8)
+    return VectorIndexSpec(kind, nlist_for(n), nprobe=8, refine=4 if kind == "ivf_sq8" else 0)
 
 
 def nlist_for(n: int) -> int:
-    """About 2 sqrt(n) clusters, a power of two: 2048 at 1M (~500 vectors each)."""
-    nlist = 2 ** round(math.log2(max(16.0, 2 * math.sqrt(n))))
-    return int(max(16, min(nlist, 16384, n // TRAIN_PER_LIST)))
+    """About sqrt(n) clusters, a power of two: 1024 at 1M (~1000 vectors each).
+
+    More clusters would scan fewer vectors a query but cost more to train and to
+    assign every vector at build time; at 1M, 1024 lists answer in under a ms."""
+    nlist = 2 ** round(math.log2(max(16.0, math.sqrt(n))))
+    return int(max(4, min(nlist, 16384, n // TRAIN_PER_LIST)))
 
 
 def _faiss():
@@ -74,6 +86,16 @@ def _faiss():
 def build_index(source: np.ndarray | Path, spec: VectorIndexSpec, queries: np.ndarray | None = None):
     """(index, spec): the index over `source` (an array or a .npy file), with nprobe tuned on `queries`."""
     faiss = _faiss()
+    from .parallel import cpu_count
+
+    faiss.omp_set_num_threads(cpu_count())  # training and adding are batch work: all cores
+    try:
+        return _build(faiss, source, spec, queries)
+    finally:
+        faiss.omp_set_num_threads(1)
+
+
+def _build(faiss, source: np.ndarray | Path, spec: VectorIndexSpec, queries: np.ndarray | None):
     n, dim = _shape(source)
     if spec.kind == "flat":
         index = faiss.IndexFlatIP(dim)
@@ -84,30 +106,67 @@ def build_index(source: np.ndarray | Path, spec: VectorIndexSpec, queries: np.nd
                                                   faiss.METRIC_INNER_PRODUCT)
         else:
             index = faiss.IndexIVFFlat(quantizer, dim, spec.nlist, faiss.METRIC_INNER_PRODUCT)
+        index.cp.niter = KMEANS_ITERATIONS
         index.train(_sample(source, min(n, spec.nlist * TRAIN_PER_LIST)))
     for block in _blocks(source):
         index.add(block)
     if spec.kind != "flat":
+        index.nprobe = spec.nprobe
         if queries is not None and len(queries):
-            nprobe, recall = tune_nprobe(index, source, queries)
+            searchable = _refined(index, source, spec)
+            nprobe, recall = tune_nprobe(searchable, source, queries)
             spec = replace(spec, nprobe=nprobe, recall=round(recall, 4), tuned_on=len(queries))
         index.nprobe = spec.nprobe
     return index, spec
+
+
+class RefinedIndex:
+    """An approximate index whose `factor x k` candidates are re-ranked exactly.
+
+    Same `search(queries, k) -> (scores, ids)` as a FAISS index; `vectors` is the
+    float matrix (a memory map: only candidate rows are read)."""
+
+    def __init__(self, index, vectors: np.ndarray, factor: int) -> None:
+        self.index, self.vectors, self.factor = index, vectors, factor
+
+    ntotal = property(lambda self: self.index.ntotal)
+    d = property(lambda self: self.index.d)
+    nlist = property(lambda self: self.index.nlist)
+    nprobe = property(lambda self: self.index.nprobe, lambda self, v: setattr(self.index, "nprobe", v))
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        _, cand = self.index.search(queries, k * self.factor)
+        scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
+        ids = np.full((len(queries), k), -1, dtype=np.int64)
+        for row, (q, c) in enumerate(zip(queries, cand)):
+            c = np.sort(c[c >= 0])  # ascending rows read the memory map in order
+            s = np.asarray(self.vectors[c]) @ q
+            best = np.argsort(-s, kind="stable")[:k]
+            scores[row, :len(best)], ids[row, :len(best)] = s[best], c[best]
+        return scores, ids
+
+
+def _refined(index, source: np.ndarray | Path, spec: VectorIndexSpec):
+    if not spec.refine:
+        return index
+    vectors = source if isinstance(source, np.ndarray) else np.load(source, mmap_mode="r", allow_pickle=False)
+    return RefinedIndex(index, vectors, spec.refine)
 
 
 def tune_nprobe(index, source: np.ndarray | Path, queries: np.ndarray, k: int = 10,
                 target: float = TUNE_RECALL) -> tuple[int, float]:
     """The smallest nprobe whose recall@k against exact search reaches `target` (or the best there is)."""
     exact = exact_search(source, queries, k)
-    best = (index.nlist, 0.0)
+    q = np.ascontiguousarray(queries, dtype=np.float32)
+    tried: list[tuple[int, float]] = []
     for nprobe in [p for p in NPROBES if p < index.nlist] + [index.nlist]:
         index.nprobe = nprobe
-        _, ids = index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
-        recall = recall_at_k(ids, exact)
-        best = (nprobe, recall)
-        if recall >= target:
+        tried.append((nprobe, recall_at_k(index.search(q, k)[1], exact)))
+        if tried[-1][1] >= target:
             break
-    return best
+        if len(tried) >= 4 and tried[-1][1] - tried[-3][1] < 0.001:
+            break  # a plateau: quantization, not nprobe, limits recall
+    return max(tried, key=lambda t: (round(t[1], 3), -t[0]))
 
 
 def recall_at_k(found: np.ndarray, exact: np.ndarray) -> float:
@@ -135,13 +194,23 @@ def exact_search(source: np.ndarray | Path, queries: np.ndarray, k: int) -> np.n
 
 
 def save_index(index, path: Path) -> None:
-    _faiss().write_index(index, str(path))
+    _faiss().write_index(getattr(index, "index", index) if isinstance(index, RefinedIndex) else index, str(path))
 
 
 def load_index(path: Path, spec: VectorIndexSpec):
-    index = _faiss().read_index(str(path))
-    if spec.kind != "flat":
-        index.nprobe = spec.nprobe
+    """The index at `path`, ready to search (re-ranked with the embeddings.npy beside it when
+    the spec says so)."""
+    faiss = _faiss()
+    faiss.omp_set_num_threads(1)
+    index = faiss.read_index(str(path))
+    if spec.kind == "flat":
+        return index
+    index.nprobe = spec.nprobe
+    if spec.refine:
+        vectors = np.load(Path(path).parent / "embeddings.npy", mmap_mode="r", allow_pickle=False)
+        if vectors.shape != (index.ntotal, index.d):
+            raise ValueError("embeddings.npy disagrees with the vector index")
+        return RefinedIndex(index, vectors, spec.refine)
     return index
 
 

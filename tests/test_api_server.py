@@ -172,10 +172,10 @@ def test_a_slow_answer_does_not_block_the_others(served) -> None:
 
 
 def test_api_latency(client) -> None:
-    """Time to first streamed update and to the full answer through /chat (median of 20); saved as an artifact."""
+    """Time to the first streamed update and to the full answer (median of 20); saved as an artifact."""
     question = gold()["q008"][0]
     client.predict(question, api_name="/ask")  # warm up
-    first, full = [], []
+    first, full, ask = [], [], []
     for _ in range(20):
         t0 = time.perf_counter()
         job = client.submit(question, api_name="/chat")
@@ -183,12 +183,15 @@ def test_api_latency(client) -> None:
             if i == 0:
                 first.append(time.perf_counter() - t0)
         full.append(time.perf_counter() - t0)
-    report = {"ttft_ms_median": round(statistics.median(first) * 1000, 1),
-              "full_ms_median": round(statistics.median(full) * 1000, 1), "n": 20, "endpoint": "/chat"}
+        t0 = time.perf_counter()
+        client.predict(question, api_name="/ask")
+        ask.append(time.perf_counter() - t0)
+    ms = lambda xs: round(statistics.median(xs) * 1000, 1)  # noqa: E731
+    report = {"chat_first_update_ms": ms(first), "chat_full_answer_ms": ms(full), "ask_ms": ms(ask), "n": 20}
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "api_latency.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
     print(report)
-    assert report["ttft_ms_median"] < 1500 and report["full_ms_median"] < 2000
+    assert report["chat_first_update_ms"] < 1500 and report["chat_full_answer_ms"] < 2000 and report["ask_ms"] < 2000
 
 
 def snippets(path: Path) -> list[str]:
@@ -200,7 +203,7 @@ def test_docs_snippets_run_as_written(served, capsys) -> None:
     blocks = snippets(PROJECT_ROOT / "docs" / "api.md") + snippets(PROJECT_ROOT / "README.md")
     assert len(blocks) >= 2
     for block in blocks:
-        assert "http://127.0.0.1:7860/" in block
-        exec(compile(block.replace("http://127.0.0.1:7860/", served[0]), "docs/api.md", "exec"), {})
+        assert "127.0.0.1:7860" in block
+        exec(compile(re.sub(r"http://127\.0\.0\.1:7860/?", served[0], block), "docs/api.md", "exec"), {})
     out = capsys.readouterr().out
     assert "30亿元" in out and "10亿" in out and "373" in out and "True" in out

@@ -50,7 +50,7 @@ def assert_contained(user: str) -> None:
     """Each passage closes once, after its own text; the document's tags are inert."""
     assert user.count("<passage id=") == user.count("</passage>")
     assert "</passage><|im_start|>" not in user and "＜/passage>＜|im_start|>system" in user
-    for body in re.findall(r'<passage id="\d+"[^>]*>\n(.*?)\n</passage>', user, re.S):
+    for body in re.findall(r'<passage id="\d+"[^>]*>\n(.*?)\n</passage>', user, re.DOTALL):
         assert "<passage" not in body and "</passage>" not in body
 
 

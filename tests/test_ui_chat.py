@@ -29,7 +29,7 @@ def test_a_turn_streams_then_shows_the_answer_and_its_sources(pipeline) -> None:
     assert chat[-1]["content"].endswith("▍") and "正在检索" in sources and turns == []
     chat, sources, turns = updates[-1]
     assert [m["role"] for m in chat] == ["user", "assistant"]
-    assert "373" in chat[1]["content"] and "\\[1\\]" in chat[1]["content"] and "来源：" in chat[1]["content"]
+    assert "373" in chat[1]["content"] and "。[1]" in chat[1]["content"] and "来源：" in chat[1]["content"]
     assert "<mark>" in sources and "373" in sources and "来源（1）" in sources
     assert len(turns) == 1 and turns[0].answer is not None and turns[0].question == question
 

@@ -84,7 +84,7 @@ def test_a_missing_index_is_built_first_with_visible_progress(tmp_path, capsys) 
     settings = corpus_settings(tmp_path, build=False)
     live = open_live(settings)
     err = capsys.readouterr().err
-    assert "building it first" in err and "tokenizing" in err and "100%" in err and "index built in" in err
+    assert "building the index first" in err and "tokenizing" in err and "100%" in err and "index built in" in err
     assert live.current().mode_info()["documents"] == 2
     open_live(settings)  # built now: silent
     assert capsys.readouterr().err == ""

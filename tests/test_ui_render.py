@@ -1,9 +1,14 @@
 """Rendering answers for the page, without a browser: escaping, links, highlights, the mode line, examples."""
 from __future__ import annotations
 
+import doctest
 import re
 
 import pytest
+
+import ui.examples
+import ui.inputs
+import ui.render
 
 from rag.pipeline import Pipeline
 from rag.types import Answer, Citation
@@ -29,12 +34,16 @@ def cite(n: int = 1, title: str = "标题", url: str = "https://example.com/a", 
 def test_markdown_escape_leaves_no_tag_link_or_fence(evil: str) -> None:
     out = md_escape(evil)
     assert "<" not in out and ">" not in out  # every angle bracket is an entity
-    assert not re.search(r"(?<!\\)[\[\]()`~$:@]", out)  # link, image, code fence, math, autolink syntax escaped
+    bare = re.sub(r"\[\d+\]", "", out)  # citation markers stay as typed
+    assert not re.search(r"(?<!\\)[\[\]()`~$:@]", bare)  # link, image, code fence, math, autolink syntax escaped
     assert not re.search(r"www\.", out, re.I)
 
 
-def test_markdown_escape_keeps_plain_chinese_and_numbers() -> None:
-    assert md_escape("超1.6万个品牌，同比增长超40%。") == "超1.6万个品牌，同比增长超40%。"
+def test_markdown_escape_keeps_plain_chinese_numbers_and_markers() -> None:
+    assert md_escape("超1.6万个品牌，同比增长超40%。[1][2]") == "超1.6万个品牌，同比增长超40%。[1][2]"
+    # A marker cannot be turned into a link: what follows it is escaped, and no definition can be written.
+    assert md_escape("[1](javascript:x)") == "[1]\\(javascript\\:x\\)"
+    assert md_escape("[1]: javascript:x") == "[1]\\: javascript\\:x"
     assert md_escape("a\x00b\u202ec\x1bd") == "abcd"  # control and bidi characters removed
 
 
@@ -76,7 +85,7 @@ def test_supporting_sentence_is_highlighted() -> None:
 
 def test_answer_markdown_lists_sources_and_streams_with_a_cursor() -> None:
     done = answer_markdown("答案[1]", (cite(1, title="<i>t</i>"),))
-    assert done.startswith("答案\\[1\\]") and "来源：\\[1\\] &lt;i&gt;t&lt;/i&gt; · 正文" in done
+    assert done.startswith("答案[1]") and "来源：[1] &lt;i&gt;t&lt;/i&gt; · 正文" in done
     assert answer_markdown("答", pending=True).endswith("▍")
     assert "正在检索" in answer_markdown("", pending=True)
 
@@ -113,3 +122,9 @@ def test_examples_come_from_the_loaded_corpus_and_are_answerable(tmp_path) -> No
         assert q.replace("多少", "")[:6] in corpus  # its words are the corpus's words
         assert not pipe.ask(q).refused
     assert all("<" not in q for q in examples) and HOSTILE_QUESTION not in examples
+
+
+@pytest.mark.parametrize("module", [ui.render, ui.examples, ui.inputs])
+def test_docstring_examples(module) -> None:
+    # pyproject's doctest run covers tests/ and rag/; these are the ui's worked examples.
+    assert doctest.testmod(module).failed == 0

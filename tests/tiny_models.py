@@ -4,8 +4,10 @@ Nothing is downloaded; the real loading code (SentenceTransformer(path)) reads t
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from itertools import pairwise
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 EXTRA = "０１２３４５６７８９0123456789.%abcdefghijklmnopqrstuvwxyz"
 
@@ -118,7 +120,7 @@ def _rig(model: Any, chain: list[int]) -> None:
             layer.self_attn.o_proj.weight.zero_()
             layer.mlp.down_proj.weight.zero_()
         model.lm_head.weight.zero_()
-        for i, (token, following) in enumerate(zip(chain, chain[1:])):
+        for i, (token, following) in enumerate(pairwise(chain)):
             model.model.embed_tokens.weight[token] = 0.0
             model.model.embed_tokens.weight[token, i] = 1.0
             model.lm_head.weight[following, i] = 10.0

@@ -23,7 +23,7 @@ EVAL = PROJECT_ROOT / "eval"
 # Every way this document could run script or link somewhere, in its title, url and body.
 HOSTILE_DOC = """标题: 火星快递<img src=x onerror="document.title='pwned-title'"><script>document.title='pwned-script'</script>
 链接: javascript:document.title='pwned-link'
-总结: 火星快递公司<img src=x onerror="document.title='pwned-body'">在光棍节期间共配送了4242件包裹<script>document.title='pwned-body-script'</script>。火星快递的客服热线是[点我](javascript:document.title='pwned-md')，官网 www.evil.example 或 https://evil.example/x ，邮箱 a@evil.example。火星快递的口号是${document.title='pwned-tpl'}和{{constructor.constructor('document.title=1')()}}。<a href="javascript:document.title='pwned-a'">火星快递官网链接</a>
+总结: 火星快递公司<img src=x onerror="document.title='pwned-body'">在光棍节期间共配送了4242件包裹<script>document.title='pwned-body-script'</script>。火星快递的客服热线是[点我](javascript:document.title='pwned-md')，投诉见[1](javascript:document.title='pwned-ref')，官网 www.evil.example 或 https://evil.example/x ，邮箱 a@evil.example。火星快递的口号是${document.title='pwned-tpl'}和{{constructor.constructor('document.title=1')()}}。<a href="javascript:document.title='pwned-a'">火星快递官网链接</a>
 关键词: 火星快递
 """
 HOSTILE_QUESTION = "火星快递公司在光棍节期间共配送了多少件包裹？"
