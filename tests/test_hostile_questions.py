@@ -144,3 +144,51 @@ def test_cli_question_in_undecodable_bytes(pipe):
                        capture_output=True, timeout=120)
     assert r.returncode == 0 and r.stderr == b"", r.stderr.decode()
     assert json.loads(r.stdout)["answer"]
+
+
+def test_the_server_answers_every_hostile_question(pipe, budget):
+    """Through the real Gradio server and gradio_client: each gets an answer, and the server stays up."""
+    pytest.importorskip("gradio")
+    import socket
+
+    import ui  # noqa: F401 - first: turns the hub's traffic off
+    from gradio_client import Client
+
+    from rag.live import LivePipeline
+    from ui.app import create_app, serve
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo = create_app(LivePipeline(pipe.settings, pipe))
+    url = serve(demo, "127.0.0.1", port)
+    try:
+        client = Client(url, verbose=False)
+        for name, question in HOSTILE.items():
+            if name == "lone surrogate":
+                continue  # a client cannot encode it; sent as raw JSON below
+            t = time.perf_counter()
+            answer = client.predict(question, api_name="/ask")
+            assert answer["answer"].strip() and isinstance(answer["refused"], bool), name
+            assert time.perf_counter() - t < budget + 5, name  # + the HTTP round trip of up to 1 MB
+        history = [{"role": "user", "content": HOSTILE["lone surrogate"]},
+                   {"role": "assistant", "content": HOSTILE["control characters"]}]
+        for data in ([HOSTILE["lone surrogate"], None, None, None], ["那京东呢？", history, None, None]):
+            answer = _raw_ask(url, data)
+            assert answer["answer"].strip() and isinstance(answer["refused"], bool)
+        assert "373" in client.predict(NORMAL[0], api_name="/ask")["answer"]  # still up, still right
+    finally:
+        demo.close()
+
+
+def _raw_ask(url: str, data: list) -> dict:
+    """Call /ask over Gradio's HTTP API with JSON as a hostile client may write it (\\ud800 escapes and all)."""
+    import httpx
+
+    body = json.dumps({"data": data}, ensure_ascii=True)
+    event = httpx.post(url + "gradio_api/call/ask", content=body, headers={"Content-Type": "application/json"},
+                       timeout=60).json()["event_id"]
+    stream = httpx.get(url + f"gradio_api/call/ask/{event}", timeout=60).text
+    lines = stream.splitlines()
+    assert "event: complete" in lines, stream[:500]
+    return json.loads(lines[lines.index("event: complete") + 1].removeprefix("data: "))[0]

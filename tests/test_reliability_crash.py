@@ -29,7 +29,7 @@ from rag.store import KEEP_BUILDS, POINTER
 from reliability_helpers import Version, build_killed_at, leftovers, lexical_settings, make_corpus, served
 
 SEED = 20241111
-KILLS = 22
+KILLS = 20
 
 
 def _versions(tmp_path: Path, n_docs: int) -> list[Version]:
@@ -52,7 +52,7 @@ def _assert_clean_after_a_full_build(versions: list[Version], index: Path) -> No
 
 
 def test_sigkill_at_random_moments_of_rag_index(tmp_path):
-    versions = _versions(tmp_path, n_docs=300)
+    versions = _versions(tmp_path, n_docs=200)  # a build takes 1.5-3 s, process start included
     index = tmp_path / "index"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     times = []
@@ -68,7 +68,7 @@ def test_sigkill_at_random_moments_of_rag_index(tmp_path):
         if sum(k == "killed" for k, _ in outcomes) >= KILLS:
             break
         target = versions[1] if now is versions[0] else versions[0]  # always a real change
-        delay = rng.uniform(0.0, 1.4 * full)
+        delay = rng.uniform(0.0, 1.25 * full)
         proc = subprocess.Popen(_index_cmd(target.docs, index), env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
@@ -87,7 +87,7 @@ def test_sigkill_at_random_moments_of_rag_index(tmp_path):
         now = after
     print(f"\nbuild takes {full:.2f}s; {len(outcomes)} runs: "
           + ", ".join(f"{k}/{s}: {outcomes.count((k, s))}" for k in ("killed", "finished") for s in ("kept", "switched")))
-    assert sum(k == "killed" for k, _ in outcomes) >= 20
+    assert sum(k == "killed" for k, _ in outcomes) >= KILLS
     _assert_clean_after_a_full_build(versions, index)
 
 

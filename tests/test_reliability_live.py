@@ -169,3 +169,24 @@ def test_gradio_server_answers_throughout_a_rebuild(corpora, tmp_path):
         assert stats["max_s"] < 10, stats
     finally:
         demo.close()
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc to count open files")
+def test_many_rebuilds_leak_no_files(tmp_path):
+    old, new = make_corpus(tmp_path / "old", 20, 111, seed=1), make_corpus(tmp_path / "new", 20, 222, seed=2)
+    index = tmp_path / "index"
+    build_index(lexical_settings(old, index))
+    live = LivePipeline(lexical_settings(old, index))
+    counts = []
+    for i in range(12):
+        docs, fact = (new, NEW) if i % 2 == 0 else (old, OLD)
+        build_index(lexical_settings(docs, index), force=True)
+        assert fact in live.current().ask(QUESTION).answer
+        counts.append(_open_fds())
+    assert live.switches == 12
+    assert counts[-1] <= counts[2] + 2, counts  # old builds' open files are closed, not kept
+    assert len(list((index / "builds").iterdir())) <= 2

@@ -215,6 +215,22 @@ def test_hostile_markup_stays_inert(browser, url) -> None:
     assert not any("pwned" in e for e in errors), errors
 
 
+def test_empty_huge_and_control_messages_get_polite_replies(browser, url) -> None:
+    open_page(browser, url)
+    assert "请输入一个问题" in ask(browser, "", "请输入一个问题")
+    assert "请输入一个问题" in ask(browser, "\u200b \u3000\u200b", "请输入一个问题")
+    huge = gold()["q008"][0] + "啊" * 100_000
+    browser.execute_script("""
+        const box = document.querySelector('#rag-input textarea');
+        Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value').set.call(box, arguments[0]);
+        box.dispatchEvent(new Event('input', {bubbles: true}));""", huge)
+    answer = ask(browser, "", "373")
+    assert "373" in answer and "cut" in answer  # answered from its first 2,000 characters, with a note
+    users = browser.find_elements(By.CSS_SELECTOR, '#rag-chat [data-testid="user"]')
+    assert "只用了前 2,000 字" in users[-1].text and len(users[-1].text) < 2200
+    assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+
+
 def test_page_loads_nothing_from_outside(browser, url) -> None:
     open_page(browser, url)
     ask(browser, gold()["q001"][0], "1.6万")

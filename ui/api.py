@@ -30,7 +30,7 @@ class Api:
     def __init__(self, current: Callable[[], Pipeline]) -> None:
         self.current = current
 
-    def _prepare(self, question: Any, history: Any, k: Any, mode: Any):
+    def _prepare(self, question: Any, history: Any, k: Any, mode: Any) -> tuple:
         pipeline = self.current()
         q = question if isinstance(question, str) else ("" if question is None else str(question))
         return pipeline, q, parse_history(history), parse_k(k), parse_mode(mode, available_modes(pipeline))

@@ -6,6 +6,7 @@ on at once, shared by the page, `/ask` and `/chat`; up to `RAG_QUEUE_SIZE` more
 """
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -72,7 +73,6 @@ def create_app(source: Pipeline | LivePipeline, title: str = TITLE, concurrency:
     info = pipeline.mode_info()
     limit = concurrency or concurrency_limit()
     examples = example_questions(list(pipeline.index.documents.values()), lambda q: pipeline.search(q))
-    modes = available_modes(pipeline)
 
     def answer(message: str, turns: list[Turn], k: float, mode: str, backend: str) -> Iterator[tuple]:
         chosen = backends.get(backend)
@@ -93,7 +93,7 @@ def create_app(source: Pipeline | LivePipeline, title: str = TITLE, concurrency:
 
     with gr.Blocks(title=title, analytics_enabled=False) as demo:
         turns = gr.State([])
-        gr.HTML(f'<div class="rag-header"><h1>{h(title)}</h1>{mode_html(info)}</div>', elem_id="rag-header")
+        header = gr.HTML(_header(title, info), elem_id="rag-header", js_on_load=None)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=360):
                 chatbot = gr.Chatbot(
@@ -106,15 +106,9 @@ def create_app(source: Pipeline | LivePipeline, title: str = TITLE, concurrency:
                     send = gr.Button("发送", variant="primary", scale=1, min_width=72, elem_id="rag-send")
                     new = gr.Button("新对话", scale=1, min_width=72, elem_id="rag-new")
                 with gr.Accordion("设置", open=False, elem_id="rag-settings"):
-                    k = gr.Slider(1, MAX_K, value=pipeline.settings.k, step=1, label="检索段落数（top-k）")
-                    mode = gr.Radio(["auto", *modes], value="auto", label="检索方式",
-                                    info=f"auto 即 {pipeline.default_mode}" + ("" if len(modes) > 1 else
-                                         "；dense / hybrid 需要向量模型，当前不可用"))
-                    names = backends.names()
-                    backend = gr.Radio(names, value=names[0], label="回答方式", visible=len(names) > 1,
-                                       info="、".join(f"{n}：{answerer_label(n)}" for n in names))
+                    k, mode, backend = _settings_panel(pipeline, backends.names())
                 with gr.Accordion("关于索引", open=False, elem_id="rag-about"):
-                    gr.HTML(index_html(info, pipeline.index.manifest, pipeline.index.path))
+                    about = gr.HTML(_about(pipeline), js_on_load=None)
             with gr.Column(scale=2, min_width=300):
                 sources = gr.HTML(sources_html(), elem_id="rag-sources", js_on_load=None)
 
@@ -128,13 +122,35 @@ def create_app(source: Pipeline | LivePipeline, title: str = TITLE, concurrency:
         chatbot.select(show_sources, turns, sources, queue=False, api_visibility="private")
         gr.api(api.ask, api_name="ask", concurrency_limit=limit, concurrency_id="answer")
         gr.api(api.chat, api_name="chat", concurrency_limit=limit, concurrency_id="answer")
+        # A rebuilt index is picked up without a restart: each page load describes the build being served.
+        demo.load(lambda: (_header(title, current().mode_info()), _about(current())), None, [header, about],
+                  queue=False, api_visibility="private")
     demo.queue(default_concurrency_limit=limit, max_size=queue_size())
     return demo
 
 
+def _settings_panel(pipeline: Pipeline, backends: list[str]) -> tuple[gr.Slider, gr.Radio, gr.Radio]:
+    """What a power user may change: top-k, the retrieval mode, the answer backend (when there is a choice)."""
+    modes = available_modes(pipeline)
+    k = gr.Slider(1, MAX_K, value=pipeline.settings.k, step=1, label="检索段落数（top-k）")
+    mode = gr.Radio(["auto", *modes], value="auto", label="检索方式", info=f"auto 即 {pipeline.default_mode}"
+                    + ("" if len(modes) > 1 else "；dense / hybrid 需要向量模型，当前不可用"))
+    backend = gr.Radio(backends, value=backends[0], label="回答方式", visible=len(backends) > 1,
+                       info="、".join(f"{n}：{answerer_label(n)}" for n in backends))
+    return k, mode, backend
+
+
+def _header(title: str, info: dict) -> str:
+    return f'<div class="rag-header"><h1>{h(title)}</h1>{mode_html(info)}</div>'
+
+
+def _about(pipeline: Pipeline) -> str:
+    return index_html(pipeline.mode_info(), pipeline.index.manifest, pipeline.index.path)
+
+
 def _placeholder(info: dict) -> str:
     return (f"**向 {info.get('documents', 0):,} 篇文档提问**\n\n"
-            "回答只依据这些文档，每句都标注来源 \\[n\\]，原文段落显示在右侧。可以接着追问，例如“那抖音呢？”。")
+            "回答只依据这些文档，每句都标注来源 \\[n\\]，原文段落列在“来源”里。可以接着追问，例如“那……呢？”。")
 
 
 def serve(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, block: bool = False) -> str:
@@ -148,8 +164,22 @@ def serve(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, block: boo
         raise RagError(f"cannot listen on {host}:{port} ({exc}): pass another --port, "
                        "or stop the program that uses it") from None
     if block:
-        demo.block_thread()
+        wait_for_ctrl_c(demo)
     return url
+
+
+def wait_for_ctrl_c(demo: gr.Blocks) -> None:
+    """Serve until Ctrl+C, then stop at once: open streams (a connected page) are not waited for."""
+    try:
+        while demo.is_running:
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        print("rag: stopping", file=sys.stderr, flush=True)
+        # Cutting open streams short makes uvicorn log a CancelledError traceback: expected, not an error.
+        logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
+        if getattr(demo, "server", None) is not None:
+            demo.server.force_exit = True  # uvicorn: do not wait for open connections to finish
+        demo.close(verbose=False)
 
 
 def launch(settings: Settings, quiet: bool = False, block: bool = True) -> str:
@@ -163,11 +193,11 @@ def launch(settings: Settings, quiet: bool = False, block: bool = True) -> str:
     url = serve(demo, settings.host, settings.port)
     info = live.current().mode_info()
     print(f"rag: chat and API on {url} ({info['documents']} documents, {info['chunks']} chunks · "
-          f"{info['retrieval']} retrieval · {info['answerer']} answers) ready in {time.perf_counter() - t0:.1f}s; "
+          f"{info['retrieval']} retrieval · {info['answerer']} answers), index and page ready in {time.perf_counter() - t0:.1f}s; "
           "Ctrl+C stops it", flush=True)
     if not quiet:
         for note in info["notes"]:
             print(f"note: {note}", flush=True)
     if block:
-        demo.block_thread()
+        wait_for_ctrl_c(demo)
     return url

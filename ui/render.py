@@ -4,8 +4,8 @@ Gradio sanitizes chat messages only in the browser and `gr.HTML` not at all, so
 nothing from a document (title, body, url) or from a user reaches the page as
 markup: it is escaped on the server, and only http(s) urls become links.
 
->>> md_escape('<img src=x onerror=alert(1)> [1](javascript:x)')
-'&lt;img src=x onerror=alert\\\\(1\\\\)&gt; \\\\[1\\\\]\\\\(javascript\\\\:x\\\\)'
+>>> print(md_escape('<img src=x onerror=alert(1)> [x](javascript:x) 373个[1]'))
+&lt;img src=x onerror=alert\\(1\\)&gt; \\[x\\]\\(javascript\\:x\\) 373个[1]
 >>> safe_url("javascript:alert(1)") is None, safe_url(" https://example.com/a?b=1 ")
 (True, 'https://example.com/a?b=1')
 """
@@ -23,6 +23,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u
 # Markdown that could link, embed, run code blocks (mermaid) or math: escaped with a backslash.
 # Emphasis, lists and headings stay, so an LLM's formatting still renders.
 _MD_ACTIVE = re.compile(r"([\\`\[\]()!:@$~{}])")
+# Citation markers stay as typed (so a copied answer reads "[1]", not "\[1\]"). They cannot become links:
+# with every ":" escaped no reference definition can exist, and a "(" after one is escaped too.
+_MARKER = re.compile(r"\[\d{1,3}\]")
 _WWW = re.compile(r"(?i)(www)\.")
 CURSOR = " ▍"
 
@@ -34,7 +37,16 @@ def clean(text: str) -> str:
 
 def md_escape(text: str) -> str:
     """Text that a Markdown + HTML renderer shows literally: no tag, link, autolink, code fence or math."""
-    text = _MD_ACTIVE.sub(r"\\\1", clean(text))
+    text = clean(text)
+    out, pos = [], 0
+    for m in _MARKER.finditer(text):
+        out += [_escape_plain(text[pos:m.start()]), m.group(0)]
+        pos = m.end()
+    return "".join(out + [_escape_plain(text[pos:])])
+
+
+def _escape_plain(text: str) -> str:
+    text = _MD_ACTIVE.sub(r"\\\1", text)
     text = _WWW.sub(r"\1\\.", text)
     return html.escape(text, quote=False)
 
@@ -71,7 +83,7 @@ def answer_markdown(text: str, citations: Sequence[Citation] = (), notes: Sequen
     if pending:
         return out + CURSOR
     if citations:
-        refs = "；".join(f"\\[{c.n}\\] {md_escape(c.title)}" + (f" · {md_escape(c.section)}" if c.section else "")
+        refs = "；".join(f"[{c.n}] {md_escape(c.title)}" + (f" · {md_escape(c.section)}" if c.section else "")
                         for c in citations)
         out += f"\n\n<small>来源：{refs}</small>"
     for note in notes:

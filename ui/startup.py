@@ -23,7 +23,7 @@ class BuildProgress:
     def __call__(self, stage: str, done: int, total: int) -> None:
         if self.started is None:
             self.started = time.perf_counter()
-            self._print("rag: no usable index yet: building it first (only on the first start)")
+            self._print("rag: building the index first (there is none yet, or the documents changed)")
         pct = 100 * done // max(total, 1)
         name = f"{stage}（{STAGE_ZH[stage]}）" if stage in STAGE_ZH else stage
         if self.stream.isatty():

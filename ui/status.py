@@ -21,7 +21,10 @@ def retrieval_label(retrieval: str) -> str:
 
 
 def answerer_label(name: str) -> str:
-    return ANSWERER_ZH.get(name, name)
+    """"transformers:Qwen/…" -> the backend's label, with the model after it."""
+    kind, _, detail = name.partition(":")
+    label = ANSWERER_ZH.get(kind, kind)
+    return f"{label}（{detail}）" if detail else label
 
 
 def mode_html(info: Mapping[str, Any]) -> str:
