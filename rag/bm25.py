@@ -112,20 +112,23 @@ class BM25:
         ids, mult, bound = ids[order], mult[order], bound[order]
         rest = np.cumsum(bound[::-1])[::-1]  # rest[j]: the most terms j.. can add to one document
         acc = self._accumulator()
-        touched: list[np.ndarray] = []
+        seen: list[np.ndarray] = []  # the distinct documents touched, in the order first met
         try:
-            j, n_touched, theta = 0, 0, 0.0
+            j, n_seen, theta = 0, 0, 0.0
             while j < len(ids):
                 docs, w = self._postings(int(ids[j]))
-                if n_touched >= k and len(docs) > _BIG_TERM:
-                    theta = _kth(acc, _seen(acc, touched, n_touched), k)
+                if n_seen >= k and len(docs) > _BIG_TERM:
+                    seen = [np.concatenate(seen)]
+                    theta = _kth(acc, seen[0], k)
                     if rest[j] < theta:
                         break  # no unseen document can reach the top k any more
+                new = docs[acc[docs] == 0]  # weights are positive: 0 means not met yet
                 acc[docs] += w * mult[j]
-                touched.append(docs)
-                n_touched += len(docs)
+                seen.append(new)
+                n_seen += len(new)
                 j += 1
-            cand = _seen(acc, touched, n_touched)
+            cand = np.concatenate(seen) if seen else np.zeros(0, np.int64)
+            seen = [cand]
             if j < len(ids):
                 cand = cand[acc[cand] + rest[j] >= theta]
                 for t in range(j, len(ids)):
@@ -137,7 +140,7 @@ class BM25:
             order = np.lexsort((cand, -scores))
             return cand[order].astype(np.int64), scores[order].copy()
         finally:
-            _reset(acc, touched, n_touched)
+            _reset(acc, seen)
 
     def _add_for(self, acc: np.ndarray, cand: np.ndarray, term: int, mult: float) -> None:
         """Add a term's weight to the candidate documents that use it (binary search)."""
@@ -314,8 +317,10 @@ class BM25Builder:
         for a in range(0, n, step):
             b = min(n, a + step)
             s, e = rows[a], rows[b]
-            tf = tfs[s:e].astype(np.float32)
+            tf = tfs[s:e].astype(np.float32)  # a block: freed with the loop
             weights[s:e] = idf[ids[s:e]] * tf * (params.k1 + 1) / (tf + np.repeat(norm[a:b], counts[a:b]))
+        del tfs
+        self._tfs = array("i")  # free term counts before the transpose doubles the postings
         index_type = np.int32 if len(ids) < 2**31 else np.int64
         csr = sparse.csr_matrix((weights, ids.astype(index_type, copy=False), rows.astype(index_type)),
                                 shape=(n, n_terms))
@@ -336,24 +341,15 @@ def _column_max(indptr: np.ndarray, data: np.ndarray) -> np.ndarray:
     return out
 
 
-def _seen(acc: np.ndarray, touched: list[np.ndarray], n_touched: int) -> np.ndarray:
-    """The distinct documents touched so far."""
-    if n_touched * 32 > len(acc):
-        return np.flatnonzero(acc)  # weights are positive: touched == nonzero
-    if len(touched) == 1:
-        return touched[0]
-    return np.unique(np.concatenate(touched))
-
-
 def _kth(acc: np.ndarray, cand: np.ndarray, k: int) -> float:
     if len(cand) < k:
         return 0.0
     return float(np.partition(acc[cand], len(cand) - k)[len(cand) - k])
 
 
-def _reset(acc: np.ndarray, touched: list[np.ndarray], n_touched: int) -> None:
-    if n_touched * 8 > len(acc):
+def _reset(acc: np.ndarray, seen: list[np.ndarray]) -> None:
+    if sum(len(docs) for docs in seen) * 8 > len(acc):
         acc.fill(0)
     else:
-        for docs in touched:
+        for docs in seen:
             acc[docs] = 0

@@ -193,7 +193,8 @@ def _build_dense(settings: Settings, tmp: Path, keys: list[str], previous, stage
     if old_vectors.shape[1:] != (embedder.dim,):
         old_keys = {}
     step = max(64, int(getattr(embedder, "batch_size", 64)))
-    probes = set(np.random.default_rng(0).choice(n, min(n, 256), replace=False).tolist())
+    rng = np.random.default_rng(0)
+    probes = set(rng.choice(n, min(n, 256), replace=False).tolist())
     probe_texts: list[str] = []
     writer = NpyWriter(tmp / "embeddings.npy", n, embedder.dim)
     reused = 0
@@ -201,7 +202,7 @@ def _build_dense(settings: Settings, tmp: Path, keys: list[str], previous, stage
         lines = iter(f)
         for start in _progress(range(0, n, step), "embedding", progress, total=n, step=step):
             texts = [index_text(Chunk.from_dict(json.loads(next(lines)))) for _ in range(min(step, n - start))]
-            probe_texts += [_probe(x) for i, x in enumerate(texts, start) if i in probes]
+            probe_texts += [_probe(x, rng) for i, x in enumerate(texts, start) if i in probes]
             block = np.zeros((len(texts), embedder.dim), dtype=np.float32)
             cached = [(i, old_keys[keys[start + i]]) for i in range(len(texts)) if keys[start + i] in old_keys]
             if cached:
@@ -214,7 +215,7 @@ def _build_dense(settings: Settings, tmp: Path, keys: list[str], previous, stage
     writer.close()
     stage["embed_ms"] = (time.perf_counter() - t) * 1000
     t = time.perf_counter()
-    # Sample queries for tuning: a sentence of 256 random chunks, asked the way users ask.
+    # Sample queries for tuning: a short fragment of 256 random chunks, asked the way users ask.
     queries = embedder.embed([instruction + p for p in probe_texts if p]) if probe_texts else None
     index, spec = build_vectors(tmp / "embeddings.npy", choose_spec(n, settings.vector_index), queries)
     save_index(index, tmp / "vectors.faiss")
@@ -226,11 +227,15 @@ def _build_dense(settings: Settings, tmp: Path, keys: list[str], previous, stage
     return info, reused
 
 
-def _probe(text: str) -> str:
-    """The longest sentence of a chunk's text (without its title lines), cut to 40 characters."""
+def _probe(text: str, rng: np.random.Generator) -> str:
+    """8-16 characters of a random sentence of a chunk (its title lines apart): as short as
+    a question, these are the hardest sample queries for an approximate index."""
     body = text.split("\n", 2)[-1]
-    sentences = [x for x in re.split(r"[。！？!?；;\n]", body) if x.strip()]
-    return max(sentences, key=len)[:40] if sentences else ""
+    sentences = [x for x in re.split(r"[。！？!?；;，,\n]", body) if len(x.strip()) >= 4] or [body]
+    s = sentences[int(rng.integers(len(sentences)))].strip()
+    size = int(rng.integers(8, 17))
+    start = int(rng.integers(0, max(1, len(s) - size + 1)))
+    return s[start:start + size]
 
 
 def _vector_key(model: str, text: str) -> str:

@@ -110,6 +110,13 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def _questions(args: argparse.Namespace) -> list[str]:
+    if args.docs and not args.questions:
+        # `rag ask --docs DIR "问题"`: --docs took the question too; give back what is not a path.
+        from pathlib import Path
+
+        while args.docs and not Path(args.docs[-1]).exists():
+            args.questions.insert(0, args.docs.pop())
+        args.docs = args.docs or None
     qs = list(args.questions)
     if args.file:
         try:

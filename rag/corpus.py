@@ -6,7 +6,6 @@ warnings are returned (whatever the log level) so the build report can count the
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,6 @@ from .documents import build_document
 from .loader import iter_paths, one_line, read_source, skip
 from .types import Document
 
-log = logging.getLogger("rag")
 _WORD = re.compile(r"[^\W_]")  # a letter, digit or hanzi
 
 

@@ -18,7 +18,7 @@ from .types import Answer, Draft, Hit, Message
 log = logging.getLogger("rag")
 # Controls, zero-width and bidi-override characters, and lone surrogates (which no encoder accepts).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
-EMPTY_REPLY = "请输入一个关于已加载文档的问题。"
+EMPTY_REPLY = "请输入一个问题（关于已加载的文档）。"
 
 
 def clean_question(question: str, limit: int) -> tuple[str, list[str]]:

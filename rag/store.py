@@ -243,8 +243,10 @@ def read_manifest(root: Path, verify: bool = True) -> tuple[Path, dict[str, Any]
             f"index at {root} has format {str(manifest.get('format'))[:40]} v{str(manifest.get('format_version'))[:10]} "
             f"({path}), this version reads {FORMAT} v{FORMAT_VERSION}: {REBUILD}"
         )
-    if manifest.get(SELF_SHA) != manifest_digest(manifest):  # a build from before the self-checksum has none
-        raise IndexDamaged(f"index file {path} is damaged or from an older version (checksum mismatch): {REBUILD}")
+    if SELF_SHA not in manifest:  # written before manifests carried their own checksum
+        raise IndexMismatch(f"index file {path} has no checksum (an older version wrote it): {REBUILD}")
+    if manifest[SELF_SHA] != manifest_digest(manifest):
+        raise IndexDamaged(f"index file {path} is damaged (checksum mismatch): {REBUILD}")
     files = manifest.get("files")
     if not isinstance(files, dict) or not all(_FILE_NAME.fullmatch(str(n)) and isinstance(i, dict)
                                               for n, i in files.items()):

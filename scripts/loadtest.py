@@ -325,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--index", type=Path, help="index folder (default: a temporary one)")
     ap.add_argument("--questions", type=Path, help="with --docs: JSON lines of {\"question\": ..., \"expect\": ...}")
     ap.add_argument("--json", type=Path, help="also write the report here as JSON")
-    ap.add_argument("--processes", type=int, help=f"client processes (default: cores - 1, at most 8)")
+    ap.add_argument("--processes", type=int, help="client processes (default: cores - 1, at most 8)")
     ap.add_argument("server_args", nargs="*", help="extra `rag serve` arguments, after --")
     args = ap.parse_args(argv)
     probes = None

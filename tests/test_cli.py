@@ -79,3 +79,9 @@ def test_lexical_ask_does_not_import_torch(index_dir):
             "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH')" % str(index_dir))
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert "NO-TORCH" in r.stdout, r.stdout + r.stderr
+
+
+def test_question_after_docs_is_still_a_question(tmp_path):
+    r = rag("ask", "--index", str(tmp_path / "i"), "--docs", str(ROOT / "seeds"), "天猫双11有多少品牌成交额破亿？")
+    assert r.returncode == 0, r.stderr
+    assert "373" in r.stdout

@@ -96,6 +96,7 @@ def test_live_pipeline_switches_without_restart(corpora, tmp_path):
         time.sleep(0.5)
     assert live.switches == 1 and started < live.switched_at < done + 2  # the first request after the commit switched
     stats = users.check(live.switched_at, "old", "new")
+    print(f"\nin-process, 8 users through a rebuild: {stats}")
     assert stats["old"] > 0 and live.build != first_build
     assert live.build == (index / POINTER).read_text().strip()
     assert stats["max_s"] < 5, stats  # nobody waited for the new build to load
@@ -165,6 +166,7 @@ def test_gradio_server_answers_throughout_a_rebuild(corpora, tmp_path):
             time.sleep(1.0)
         assert live.switches == 1 and started < live.switched_at < done + 2
         stats = users.check(live.switched_at, "old", "new")
+        print(f"\ngradio server, 6 clients through a rebuild: {stats}")
         assert stats["old"] > 0
         assert stats["max_s"] < 10, stats
     finally:

@@ -6,6 +6,7 @@ size, so that each size's peak memory is its own); writes OUT/size-N.json.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -50,6 +51,7 @@ def run_size(n: int, out: Path, queries: int = 300, baseline_queries: int = 30) 
     questions = [f.question for f in facts]
     qvecs = embedder.embed(questions)
     result: dict[str, Any] = {
+        "loadavg_at_end": os.getloadavg() if hasattr(os, "getloadavg") else None,
         "n_target": n, "label": label(n), "chunks": report.chunks, "documents": report.documents,
         "corpus_chars": corpus.chars, "generate_s": round(generate_s, 2),
         "build": {"stage_ms": {k: round(v, 1) for k, v in report.stage_ms.items()}, "peak_rss": mem.peak},
