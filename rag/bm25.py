@@ -21,8 +21,9 @@ import json
 import math
 import threading
 from array import array
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
+from itertools import count
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, Mapping, Sequence
 
@@ -198,16 +199,18 @@ class BM25:
             meta = json.loads((folder / "bm25_vocab.json").read_text(encoding="utf-8"))
             vocab = {t: i for i, t in enumerate(meta["terms"])}
         n_terms = len(vocab)
-        data = np.load(folder / "bm25_data.npy", allow_pickle=False)
-        indices = np.load(folder / "bm25_indices.npy", allow_pickle=False)
+        # The postings are memory-mapped: a query reads the pages of its own terms, so a million
+        # chunks open in milliseconds and memory holds what queries use (the OS page cache).
+        data = np.load(folder / "bm25_data.npy", allow_pickle=False, mmap_mode="r")
+        indices = np.load(folder / "bm25_indices.npy", allow_pickle=False, mmap_mode="r")
         indptr = np.load(folder / "bm25_indptr.npy", allow_pickle=False)
         idf = np.load(folder / "bm25_idf.npy", allow_pickle=False)
         if len(indptr) != n_terms + 1 or len(idf) != n_terms or len(data) != len(indices):
             raise ValueError("BM25 arrays disagree with the vocabulary")
-        if len(indptr) and (indptr[0] != 0 or indptr[-1] != len(indices)):
+        if len(indptr) and (indptr[0] != 0 or indptr[-1] != len(indices) or np.any(np.diff(indptr) < 0)):
             raise ValueError("BM25 term offsets disagree with the postings")
-        if len(indices) and (indices.max() >= meta["n_docs"] or indices.min() < 0):
-            raise ValueError("BM25 postings point outside the corpus")
+        # Document ids are not scanned here (a second at 1M chunks, and it would read every page):
+        # the manifest's checksums, verified by load_index by default, vouch for them.
         max_weight = None
         if (folder / MAX_WEIGHT_FILE).is_file():
             max_weight = np.load(folder / MAX_WEIGHT_FILE, allow_pickle=False)
@@ -273,7 +276,9 @@ class BM25Builder:
         self._clear()
 
     def _clear(self) -> None:
-        self.vocab: dict[str, int] = {}
+        # A new term gets the next id from the factory, in C: a million chunks bring ~80M
+        # lookups here, twice as fast as dict.setdefault(t, len(vocab)) from Python.
+        self.vocab: defaultdict[str, int] = defaultdict(count().__next__)
         self._ids, self._tfs = array("i"), array("i")
         self._counts, self._lengths = array("i"), array("i")
 
@@ -283,16 +288,13 @@ class BM25Builder:
 
     def add(self, tokens: Sequence[str]) -> None:
         counts = Counter(tokens)
-        vocab = self.vocab
-        self._ids.extend([vocab.setdefault(t, len(vocab)) for t in counts])
+        self._ids.extend(map(self.vocab.__getitem__, counts))
         self._tfs.extend(counts.values())
         self._counts.append(len(counts))
         self._lengths.append(len(tokens))
 
     def add_bags(self, bags: "Bags") -> None:
-        vocab = self.vocab
-        glob = np.fromiter((vocab.setdefault(t, len(vocab)) for t in bags.terms), dtype=np.int32,
-                           count=len(bags.terms))
+        glob = np.fromiter(map(self.vocab.__getitem__, bags.terms), dtype=np.int32, count=len(bags.terms))
         self._ids.frombytes(glob[bags.ids].astype(np.int32).tobytes())
         self._tfs.frombytes(np.asarray(bags.tfs, dtype=np.int32).tobytes())
         self._counts.frombytes(np.asarray(bags.counts, dtype=np.int32).tobytes())
@@ -328,6 +330,7 @@ class BM25Builder:
         csc = csr.tocsc()  # a counting sort in C: O(postings); ids stay ascending within a term
         del csr
         vocab = self.vocab
+        vocab.default_factory = None  # from now on a plain mapping: a lookup never adds a term
         self._clear()  # free the postings buffers
         return BM25(csc.indptr, csc.indices, csc.data, idf, vocab, params, n)
 

@@ -24,7 +24,7 @@ from .bm25 import BM25Builder
 from .chunking import ChunkSettings, chunk_document
 from .corpus import Corpus, load_corpus
 from .errors import ModelUnavailable, RagError
-from .parallel import PARALLEL_FROM_CHARS, ParallelTokenizer
+from .parallel import PARALLEL_FROM_CHARS, Bags, WorkerPool, bags_of_words, starting_worker, worker_tokenizer
 from .rows import JsonlWriter
 from .settings import Settings
 from .store import commit_build, read_manifest, staging
@@ -90,6 +90,9 @@ def build_index(settings: Settings, force: bool = False, progress: Progress | No
                 embedder=None) -> BuildReport:
     """Build (or find up to date) the index of `settings.docs`; `embedder` replaces the
     configured model (the benchmark passes a synthetic one)."""
+    if starting_worker():
+        raise RagError("build_index ran while a worker process was starting: put the script's code under "
+                       "`if __name__ == \"__main__\":`")
     t0 = time.perf_counter()
     stage: dict[str, float] = {}
     root = Path(settings.index)
@@ -142,39 +145,76 @@ def build_index(settings: Settings, force: bool = False, progress: Progress | No
                        tuple(notes), stage, reused)
 
 
+@dataclass(frozen=True)
+class _ChunkBatch:
+    """What a worker makes of a few documents: their chunks.jsonl lines, vector keys and bags of words."""
+
+    lines: bytes
+    line_lengths: list[int]
+    keys: list[str]
+    bags: Bags
+    chunk_cpu_s: float
+    tokenize_cpu_s: float
+
+
+def _chunk_batch(job: tuple[list[Document], ChunkSettings, str | None]) -> _ChunkBatch:
+    """Runs in a worker: chunk, serialize, key and tokenize a batch of documents."""
+    docs, chunking, dense_model = job
+    t = time.process_time()
+    lines, texts = [], []
+    for d in docs:
+        for c in chunk_document(d, chunking):
+            lines.append((json.dumps(dict(c.__dict__), ensure_ascii=False) + "\n").encode("utf-8"))
+            texts.append(index_text(c))
+    keys = [_vector_key(dense_model, x) for x in texts] if dense_model else []
+    t1 = time.process_time()
+    bags = bags_of_words(worker_tokenizer().terms, texts)
+    return _ChunkBatch(b"".join(lines), [len(x) for x in lines], keys, bags, t1 - t, time.process_time() - t1)
+
+
 def _build_lexical(corpus: Corpus, chunking: ChunkSettings, tokenizer: Tokenizer, words: list[str], tmp: Path,
                    stage: dict[str, float], progress: Progress | None, dense_model: str | None):
     """Chunk, write chunks.jsonl and build BM25 in one pass: (chunks, vector keys).
 
-    This process chunks while the workers tokenize; `chunk_ms` is this process's
-    chunking time and `tokenize_ms` the rest of the pass (waiting for the workers)."""
+    Workers chunk and tokenize batches of documents; this process writes their lines
+    in order and merges their bags of words. The pass's wall time is split into
+    `chunk_ms` and `tokenize_ms` in proportion to the workers' CPU time on each."""
     keys: list[str] = []
-    counter = {"chunks": 0, "chunk_s": 0.0}
+    chunks, cpu = 0, [0.0, 0.0]
     builder = BM25Builder()
     t = time.perf_counter()
+    big = sum(len(d.text) for d in corpus.documents) >= PARALLEL_FROM_CHARS
+    jobs = ((batch, chunking, dense_model) for batch in _doc_batches(_progress(corpus.documents, "tokenizing",
+                                                                               progress)))
     with JsonlWriter(tmp / "chunks.jsonl") as out:
-        def texts():
-            for d in _progress(corpus.documents, "tokenizing", progress):
-                c0 = time.perf_counter()
-                chunks = chunk_document(d, chunking)
-                for c in chunks:
-                    out.write(c.to_dict())
-                batch = [index_text(c) for c in chunks]
-                if dense_model:
-                    keys.extend(_vector_key(dense_model, x) for x in batch)
-                counter["chunks"] += len(chunks)
-                counter["chunk_s"] += time.perf_counter() - c0
-                yield from batch
-
-        big = sum(len(d.text) for d in corpus.documents) >= PARALLEL_FROM_CHARS
-        for bags in ParallelTokenizer(tokenizer, words).map(texts(), parallel=big):
-            builder.add_bags(bags)
-    stage["chunk_ms"] = counter["chunk_s"] * 1000
-    stage["tokenize_ms"] = (time.perf_counter() - t - counter["chunk_s"]) * 1000
+        for part in WorkerPool(tokenizer, words).map(_chunk_batch, jobs, parallel=big):
+            out.write_lines(part.lines, part.line_lengths)
+            keys.extend(part.keys)
+            builder.add_bags(part.bags)
+            chunks += len(part.line_lengths)
+            cpu[0] += part.chunk_cpu_s
+            cpu[1] += part.tokenize_cpu_s
+    wall = (time.perf_counter() - t) * 1000
+    stage["chunk_ms"] = wall * cpu[0] / max(1e-9, sum(cpu))
+    stage["tokenize_ms"] = wall - stage["chunk_ms"]
     t = time.perf_counter()
     builder.finish().save(tmp)
     stage["bm25_ms"] = (time.perf_counter() - t) * 1000
-    return counter["chunks"], keys
+    return chunks, keys
+
+
+def _doc_batches(docs, chars: int = 600_000):
+    """Documents in batches of about `chars` characters (~4,000 chunks): bigger batches share
+    more terms, so fewer distinct ones cross to this process per chunk."""
+    batch, size = [], 0
+    for d in docs:
+        batch.append(d)
+        size += len(d.text)
+        if size >= chars:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
 
 def _build_dense(settings: Settings, tmp: Path, keys: list[str], previous, stage, progress, embedder=None):

@@ -1,33 +1,41 @@
-"""Tokenize on every core: texts in, compact bags of words out, in order.
+"""Tokenize on every core: batches in, compact bags of words out, in order.
 
 Segmenting Chinese is the slowest step of a build, and it is pure Python around a
 Rust or Python segmenter, so threads do not help: worker processes do. Sending
-token strings back would cost as much as making them, so each worker returns a
-batch as arrays over a batch-local vocabulary (`Bags`), which `BM25Builder.add_bags`
-maps onto the global one with one dictionary lookup per distinct term.
+token strings back would cost as much as making them, so a worker returns a batch
+as arrays over a batch-local vocabulary (`Bags`), which `BM25Builder.add_bags` maps
+onto the global one with one dictionary lookup per distinct term.
 
     >>> bags = bags_of_words(str.split, ["a b a", "b c"])
     >>> bags.terms, bags.lengths.tolist(), bags.counts.tolist(), bags.ids.tolist(), bags.tfs.tolist()
     (['a', 'b', 'c'], [3, 2], [2, 2], [0, 1, 1, 2], [2, 1, 1, 1])
 
-At most `2 x workers` batches are in flight, so a corpus streams through in
-bounded memory whatever its size. Small inputs never start processes.
+`WorkerPool.map(fn, batches)` runs a module-level `fn` on each batch in the workers
+(the build chunks and tokenizes there, `build.py`); `fn` reaches the workers'
+tokenizer through `worker_tokenizer()`. At most `2 x workers` batches are in flight,
+so a corpus streams through in bounded memory whatever its size, and small inputs
+never start processes.
 """
 from __future__ import annotations
 
 import multiprocessing
 import os
 from array import array
-from collections import Counter, deque
+from collections import defaultdict, deque
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from itertools import islice
-from typing import Callable, Iterable, Iterator, Sequence
+from itertools import count, islice
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 import numpy as np
 
+from .errors import RagError
 from .tokenize import Tokenizer
 
 PARALLEL_FROM_CHARS = 4_000_000  # below this (about 1 s of tokenizing) processes cost more than they save
+B = TypeVar("B")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -41,17 +49,22 @@ class Bags:
     tfs: np.ndarray  # how often each (text, term) occurs
 
 
-def bags_of_words(tokenize: Callable[[str], Sequence[str]], texts: Iterable[str]) -> Bags:
-    vocab: dict[str, int] = {}
-    ids, tfs, counts, lengths = array("i"), array("i"), array("i"), array("i")
+def bags_of_words(analyze: Callable[[str], Sequence[str]], texts: Iterable[str]) -> Bags:
+    """Count terms with one dictionary lookup per token and one numpy pass per batch
+    (a Counter per text costs half as much again)."""
+    vocab: defaultdict[str, int] = defaultdict(count().__next__)
+    ids, lengths = array("i"), array("i")
+    get = vocab.__getitem__
     for text in texts:
-        toks = tokenize(text)
-        c = Counter(toks)
-        ids.extend([vocab.setdefault(t, len(vocab)) for t in c])
-        tfs.extend(c.values())
-        counts.append(len(c))
+        toks = analyze(text)
+        ids.extend(map(get, toks))
         lengths.append(len(toks))
-    return Bags(list(vocab), _np(lengths), _np(counts), _np(ids), _np(tfs))
+    n_terms = max(1, len(vocab))
+    lens = _np(lengths)
+    rows = np.repeat(np.arange(len(lens), dtype=np.int64), lens)
+    keys, tfs = np.unique(rows * n_terms + _np(ids), return_counts=True)
+    counts = np.bincount(keys // n_terms, minlength=len(lens)).astype(np.int32)
+    return Bags(list(vocab), lens, counts, (keys % n_terms).astype(np.int32), tfs.astype(np.int32))
 
 
 def _np(a: array) -> np.ndarray:
@@ -66,39 +79,22 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-class ParallelTokenizer:
-    """`map(texts) -> Iterator[Bags]` of `tokenizer.terms` (what BM25 indexes), on a pool
-    of processes or in this one.
-
-    Workers rebuild the tokenizer as `Tokenizer(words, tokenizer.engine)`: `words` must
-    be the extra words it was made with, and the engine is the one it resolved to, so
-    every process segments the same way."""
-
-    def __init__(self, tokenizer: Tokenizer, words: Sequence[str] = (), workers: int | None = None,
-                 batch_size: int = 1000) -> None:
-        self.tokenizer, self.words = tokenizer, list(words)
-        self.workers = cpu_count() if workers is None else max(1, workers)
-        self.batch_size = batch_size
-
-    def map(self, texts: Iterable[str], parallel: bool = True) -> Iterator[Bags]:
-        batches = _batched(texts, self.batch_size)
-        if not parallel or self.workers < 2:
-            for batch in batches:
-                yield bags_of_words(self.tokenizer.terms, batch)
-            return
-        # spawn, not fork: the caller may hold threads (a web server, BLAS) that fork would copy mid-lock.
-        ctx = multiprocessing.get_context("spawn")
-        with ctx.Pool(self.workers, initializer=_init_worker, initargs=(self.words, self.tokenizer.engine)) as pool:
-            pending: deque = deque()
-            for batch in batches:
-                pending.append(pool.apply_async(_worker_bags, (batch,)))
-                if len(pending) >= 2 * self.workers:
-                    yield pending.popleft().get()
-            while pending:
-                yield pending.popleft().get()
-
-
 _TOKENIZER: Tokenizer | None = None
+
+
+def starting_worker() -> bool:
+    """True while this process is a worker being started, re-running its parent's main module.
+
+    A script that builds an index at import time (no `if __name__ == "__main__":`)
+    would otherwise start a build in every worker, each waiting for the parent's lock."""
+    return bool(getattr(multiprocessing.current_process(), "_inheriting", False))
+
+
+def worker_tokenizer() -> Tokenizer:
+    """The tokenizer of this worker (or of the pool's own process when it runs in-process)."""
+    if _TOKENIZER is None:
+        raise RuntimeError("worker_tokenizer() is only available inside WorkerPool.map")
+    return _TOKENIZER
 
 
 def _init_worker(words: list[str], engine: str) -> None:
@@ -106,12 +102,62 @@ def _init_worker(words: list[str], engine: str) -> None:
     _TOKENIZER = Tokenizer(words, engine=engine)
 
 
-def _worker_bags(texts: list[str]) -> Bags:
-    assert _TOKENIZER is not None  # set by _init_worker
-    return bags_of_words(_TOKENIZER.terms, texts)
+class WorkerPool:
+    """Ordered `map(fn, batches)` on spawn processes that each hold `Tokenizer(words, tokenizer.engine)`.
+
+    `words` must be the extra words `tokenizer` was made with, and the engine is the
+    one it resolved to, so every process segments the same way."""
+
+    def __init__(self, tokenizer: Tokenizer, words: Sequence[str] = (), workers: int | None = None) -> None:
+        self.tokenizer, self.words = tokenizer, list(words)
+        self.workers = cpu_count() if workers is None else max(1, workers)
+
+    def map(self, fn: Callable[[B], R], batches: Iterable[B], parallel: bool = True) -> Iterator[R]:
+        global _TOKENIZER
+        if not parallel or self.workers < 2:
+            _TOKENIZER = self.tokenizer
+            for batch in batches:
+                yield fn(batch)
+            return
+        # spawn, not fork: the caller may hold threads (a web server, BLAS) that fork would copy
+        # mid-lock. An executor, not a Pool: a worker that dies (or fails to start) breaks the
+        # map with an error instead of being replaced forever.
+        ctx = multiprocessing.get_context("spawn")
+        try:
+            with ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_init_worker,
+                                     initargs=(self.words, self.tokenizer.engine)) as pool:
+                pending: deque = deque()
+                for batch in batches:
+                    pending.append(pool.submit(fn, batch))
+                    if len(pending) >= 2 * self.workers:
+                        yield pending.popleft().result()
+                while pending:
+                    yield pending.popleft().result()
+        except BrokenProcessPool:
+            raise RagError("a tokenizer worker process died (out of memory, or a script that builds an index "
+                           "without `if __name__ == \"__main__\":`)") from None
 
 
-def _batched(items: Iterable[str], n: int) -> Iterator[list[str]]:
+class ParallelTokenizer:
+    """`map(texts) -> Iterator[Bags]` of `tokenizer.terms` (what BM25 indexes), `batch_size` texts a batch."""
+
+    def __init__(self, tokenizer: Tokenizer, words: Sequence[str] = (), workers: int | None = None,
+                 batch_size: int = 1000) -> None:
+        self.pool, self.batch_size = WorkerPool(tokenizer, words, workers), batch_size
+
+    @property
+    def workers(self) -> int:
+        return self.pool.workers
+
+    def map(self, texts: Iterable[str], parallel: bool = True) -> Iterator[Bags]:
+        return self.pool.map(_bags_of_texts, _batched(texts, self.batch_size), parallel)
+
+
+def _bags_of_texts(texts: list[str]) -> Bags:
+    return bags_of_words(worker_tokenizer().terms, texts)
+
+
+def _batched(items: Iterable[R], n: int) -> Iterator[list[R]]:
     it = iter(items)
     while batch := list(islice(it, n)):
         yield batch

@@ -53,6 +53,12 @@ class JsonlWriter:
         self._f.write(data)
         self._starts.append(self._starts[-1] + len(data))
 
+    def write_lines(self, data: bytes, lengths: Sequence[int]) -> None:
+        """Append lines already encoded (each ending in a newline) whose byte lengths are `lengths`."""
+        self._f.write(data)
+        for n in lengths:
+            self._starts.append(self._starts[-1] + n)
+
     def close(self) -> None:
         self._f.close()
         np.save(offsets_path(self.path), np.asarray(self._starts, dtype=np.int64))

@@ -3,6 +3,7 @@ vocabulary == a dict, parallel bags of words == tokenizing in this process."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -143,3 +144,21 @@ def test_concurrent_queries_agree(index):
     for t in threads:
         t.join()
     assert [got[i] for i in range(len(queries))] == want
+
+
+def test_parallel_build_equals_serial_build(tmp_path, monkeypatch):
+    """The build's worker processes (chunking + tokenizing) give the same index files as one process."""
+    import rag.build as build
+    from rag.bench.corpus import generate
+    from rag.settings import Settings
+
+    corpus = generate(tmp_path / "corpus", 1500, n_facts=5)
+    files = {}
+    for name, threshold in (("serial", 10**12), ("parallel", 0)):
+        monkeypatch.setattr(build, "PARALLEL_FROM_CHARS", threshold)
+        report = build.build_index(Settings(docs=(str(corpus.docs),), index=str(tmp_path / name), mode="lexical"))
+        folder = Path(report.path)
+        files[name] = {p.name: p.read_bytes() for p in folder.iterdir() if p.name != "manifest.json"}
+    assert files["serial"].keys() == files["parallel"].keys()
+    for name, data in files["serial"].items():
+        assert files["parallel"][name] == data, name

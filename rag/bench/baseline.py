@@ -3,7 +3,7 @@
 This is what a first version would do: `rank_bm25.BM25Okapi` over the same terms
 (it scores every document in Python for every query term) and `IndexFlatIP` over
 the same vectors (it reads every vector for every query). rank_bm25 keeps a dict
-per document, about 10 KB each here, so at 1M chunks it would need ~10 GB; past
+per document, about 20 KB each here, so at 1M chunks it would need ~20 GB; past
 `SHARD` chunks it is measured on the first `SHARD` chunks and its per-query time
 scaled by N / SHARD, which is exact for it (a Python loop over all documents).
 """
@@ -24,7 +24,7 @@ from ..tokenize import Tokenizer
 from ..types import Chunk
 from .measure import Latency, PeakMemory
 
-SHARD = 100_000
+SHARD = 50_000
 
 
 @dataclass(frozen=True)

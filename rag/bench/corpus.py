@@ -30,7 +30,7 @@ TOPIC_WORDS = 300
 TOPIC_SHARE = 0.35
 _TOPIC_CDF = np.cumsum(1 / (np.arange(TOPIC_WORDS) + 10)) / np.sum(1 / (np.arange(TOPIC_WORDS) + 10))
 _TOPIC_CDF[-1] = 1.0
-CHARS_PER_CHUNK = 155  # a 240/80 chunking of these documents advances ~155 characters a chunk
+CHARS_PER_CHUNK = 136  # a 240/80 chunking of these documents advances ~136 body characters a chunk
 FORMAT_VERSION = 3
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 _TOPIC_TAGS = {"n", "nz", "vn", "nt", "ns"}
@@ -104,7 +104,8 @@ def generate(folder: Path, n_chunks: int, n_facts: int = 300, seed: int = 0) -> 
     """Write about `n_chunks` chunks' worth of documents under folder/docs (reused when already there)."""
     folder = Path(folder)
     meta_path = folder / "corpus.json"
-    want = {"format": FORMAT_VERSION, "n_chunks": n_chunks, "n_facts": n_facts, "seed": seed}
+    want = {"format": FORMAT_VERSION, "n_chunks": n_chunks, "n_facts": n_facts, "seed": seed,
+            "chars_per_chunk": CHARS_PER_CHUNK}
     if meta_path.is_file():
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         if meta.get("params") == want:

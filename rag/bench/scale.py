@@ -5,6 +5,7 @@ size, so that each size's peak memory is its own); writes OUT/size-N.json.
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -45,7 +46,7 @@ def run_size(n: int, out: Path, queries: int = 300, baseline_queries: int = 30) 
     with PeakMemory() as mem:
         report = build_index(settings, force=True, embedder=embedder)
     build = Path(report.path)
-    load = load_in_fresh_process(Path(settings.index))
+    load = load_in_fresh_process(Path(settings.index), [f.question for f in corpus.facts[:20]])
     index = load_index(Path(settings.index), verify=False)
     facts = list(corpus.facts)
     questions = [f.question for f in facts]
@@ -63,7 +64,10 @@ def run_size(n: int, out: Path, queries: int = 300, baseline_queries: int = 30) 
     result["recall"] = _dense_recall(build, index, embedder, questions, qvecs)
     result["planted"] = _planted(index, settings, embedder, facts)
     words = (build / "words.txt").read_text(encoding="utf-8").split()
-    result["baseline"] = run_baseline(build, index.tokenizer, words, questions, qvecs, baseline_queries).to_dict()
+    tokenizer = index.tokenizer
+    del index  # the baseline's memory is its own
+    gc.collect()
+    result["baseline"] = run_baseline(build, tokenizer, words, questions, qvecs, baseline_queries).to_dict()
     return result
 
 
