@@ -129,7 +129,11 @@ class Tokenizer:
         self.engine, self._cut = _segmenter(engine)
         # Longest first, so "国潮品牌" wins over "国潮".
         alts = "|".join(re.escape(w) for w in sorted(self.words, key=len, reverse=True))
-        self._protect = re.compile(f"(?:{alts})|{_NUMBER}" if alts else _NUMBER)
+        # The look-ahead on first characters lets the regex skip most positions at once
+        # (same matches, ~3x faster on long texts).
+        firsts = "".join(sorted({re.escape(w[0]) for w in self.words}))
+        self._protect = re.compile(f"(?=[{firsts}])(?:{alts})|{_NUMBER}" if alts else _NUMBER)
+        self._memo: dict[str, tuple[str, ...]] = {}  # raw token -> the tokens it becomes
         # A compound domain word also yields the domain words inside it, so that a
         # query for "数字人" still meets a text that says "AI数字人".
         syn = self.synonyms.get
@@ -137,7 +141,10 @@ class Tokenizer:
 
     def raw_tokens(self, text: str) -> list[str]:
         """Tokens before stopword removal (still synonym-mapped)."""
-        text = fold(text)
+        return self._raw(fold(text))
+
+    def _segments(self, text: str) -> list[str]:
+        """Segmenter output with protected words, before any post-processing; `text` is folded."""
         out: list[str] = []
         pos = 0
         for m in self._protect.finditer(text):
@@ -148,11 +155,27 @@ class Tokenizer:
             pos = m.end()
         if pos < len(text):
             out.extend(self._cut(text[pos:]))
-        return [self.synonyms.get(t, t) for t in (t.strip() for t in _split_pronouns(out)) if t]
+        return out
+
+    def _raw(self, folded: str) -> list[str]:
+        return [self.synonyms.get(t, t) for t in (t.strip() for t in _split_pronouns(self._segments(folded))) if t]
+
+    def _kept(self, raw: str) -> tuple[str, ...]:
+        """What one segment becomes in `tokens()`: a pure function of it, so memoized
+        (chunks repeat their words; this is most of the post-processing time)."""
+        got = self._memo.get(raw)
+        if got is None:
+            got = tuple(t for t in (self.synonyms.get(x, x) for x in (x.strip() for x in _split_pronouns([raw])) if x)
+                        if t not in self.stopwords and _WORDISH.search(t) and not _QUESTION_WORD.match(t))
+            if len(self._memo) < 500_000:
+                self._memo[raw] = got
+        return got
+
+    def _tokens_folded(self, folded: str) -> list[str]:
+        return [t for raw in self._segments(folded) for t in self._kept(raw)]
 
     def tokens(self, text: str) -> list[str]:
-        return [t for t in self.raw_tokens(text)
-                if t not in self.stopwords and _WORDISH.search(t) and not _QUESTION_WORD.match(t)]
+        return self._tokens_folded(fold(text))
 
     def terms(self, text: str) -> list[str]:
         """What BM25 indexes and searches: the words, plus the character bigrams of the
@@ -162,8 +185,9 @@ class Tokenizer:
         >>> Tokenizer().terms("订单量")
         ['订单量', '#订单', '#单量']
         """
-        grams = [f"#{run[i:i + 2]}" for run in _CJK_RUN.findall(fold(text)) for i in range(len(run) - 1)]
-        return self.tokens(text) + grams
+        folded = fold(text)
+        grams = [f"#{run[i:i + 2]}" for run in _CJK_RUN.findall(folded) for i in range(len(run) - 1)]
+        return self._tokens_folded(folded) + grams
 
     def __call__(self, text: str) -> list[str]:
         return self.tokens(text)
