@@ -16,21 +16,17 @@ scipy is imported by the build alone, so `rag ask` starts fast.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import threading
-from array import array
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
-from itertools import count
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from .parallel import Bags
+from .vocab import HashedVocab, term_hashes
 
 FILES = ("bm25_data.npy", "bm25_indices.npy", "bm25_indptr.npy", "bm25_idf.npy", "bm25_vocab.json")
 MAX_WEIGHT_FILE = "bm25_maxw.npy"  # optional: recomputed on load when absent (older indexes)
@@ -75,6 +71,8 @@ class BM25:
     @classmethod
     def build(cls, docs: Iterable[Sequence[str]], params: BM25Params = BM25Params()) -> "BM25":
         """Build from tokenized documents, streaming: only integer postings are kept."""
+        from .bm25_builder import BM25Builder
+
         builder = BM25Builder()
         for toks in docs:
             builder.add(toks)
@@ -175,15 +173,20 @@ class BM25:
         np.save(folder / "bm25_indptr.npy", self.indptr)
         np.save(folder / "bm25_idf.npy", self.idf)
         np.save(folder / MAX_WEIGHT_FILE, self.max_weight)
-        terms = sorted(self.vocab, key=self.vocab.__getitem__)
+        vocab = self.vocab
+        terms = vocab.terms_by_id() if isinstance(vocab, HashedVocab) else sorted(vocab, key=vocab.__getitem__)
         params = {"k1": self.params.k1, "b": self.params.b, "n_docs": self.n_docs}
         (folder / "bm25_vocab.json").write_text(json.dumps({**params, "terms": terms}, ensure_ascii=False),
                                                 encoding="utf-8")
-        hashes = np.fromiter((term_hash(t) for t in terms), dtype=np.uint64, count=len(terms))
-        order = np.argsort(hashes, kind="stable")
-        if not np.any(hashes[order][1:] == hashes[order][:-1]):  # a collision: keep the slow, exact path
-            np.save(folder / HASH_FILE, hashes[order])
-            np.save(folder / ORDER_FILE, order.astype(np.int32 if len(order) < 2**31 else np.int64))
+        if isinstance(vocab, HashedVocab):
+            hashes, ids = vocab.hashes, vocab.ids
+        else:
+            h = term_hashes(terms)
+            order = np.argsort(h, kind="stable")
+            hashes, ids = h[order], order
+        if not np.any(hashes[1:] == hashes[:-1]):  # a collision: keep the slow, exact path
+            np.save(folder / HASH_FILE, hashes)
+            np.save(folder / ORDER_FILE, ids.astype(np.int32 if len(ids) < 2**31 else np.int64))
             (folder / PARAMS_FILE).write_text(json.dumps({**params, "n_terms": len(terms)}), encoding="utf-8")
 
     @classmethod
@@ -220,119 +223,10 @@ class BM25:
                    max_weight)
 
 
-def term_hash(term: str) -> int:
-    """A stable 64-bit hash of a term (Python's hash() changes between processes)."""
-    return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest(), "little")
-
-
-class HashedVocab(Mapping[str, int]):
-    """term -> id through the sorted 64-bit hashes of the terms (two odds in 10^12 of a false
-    match at millions of terms). Loads in milliseconds; the term strings are read only
-    by code that iterates over the vocabulary."""
-
-    def __init__(self, hashes: np.ndarray, order: np.ndarray, terms_file: Path) -> None:
-        self.hashes, self.order, self._terms_file = hashes, order, terms_file
-        self._terms: list[str] | None = None
-
-    def lookup(self, terms: Sequence[str]) -> np.ndarray:
-        """Term ids, -1 for terms the corpus never uses."""
-        h = np.fromiter((term_hash(t) for t in terms), dtype=np.uint64, count=len(terms))
-        if not len(self.hashes):
-            return np.full(len(terms), -1, dtype=np.int64)
-        pos = np.minimum(np.searchsorted(self.hashes, h), len(self.hashes) - 1)
-        return np.where(self.hashes[pos] == h, self.order[pos], -1).astype(np.int64)
-
-    def __getitem__(self, term: str) -> int:
-        i = int(self.lookup([term])[0])
-        if i < 0:
-            raise KeyError(term)
-        return i
-
-    def __contains__(self, term: object) -> bool:
-        return isinstance(term, str) and int(self.lookup([term])[0]) >= 0
-
-    def __len__(self) -> int:
-        return len(self.hashes)
-
-    def __iter__(self) -> Iterator[str]:
-        if self._terms is None:
-            self._terms = json.loads(self._terms_file.read_text(encoding="utf-8"))["terms"]
-        return iter(self._terms)
-
-
 def _dict_lookup(vocab: Mapping[str, int]):
     def lookup(terms: Sequence[str]) -> np.ndarray:
         return np.fromiter((vocab.get(t, -1) for t in terms), dtype=np.int64, count=len(terms))
     return lookup
-
-
-class BM25Builder:
-    """Collects bags of words one document (`add`) or one batch (`add_bags`) at a time.
-
-    Postings are kept as flat int32 arrays (term id, count), so a million chunks cost
-    about 8 bytes a distinct term per chunk, never a list of token strings."""
-
-    def __init__(self) -> None:
-        self._clear()
-
-    def _clear(self) -> None:
-        # A new term gets the next id from the factory, in C: a million chunks bring ~80M
-        # lookups here, twice as fast as dict.setdefault(t, len(vocab)) from Python.
-        self.vocab: defaultdict[str, int] = defaultdict(count().__next__)
-        self._ids, self._tfs = array("i"), array("i")
-        self._counts, self._lengths = array("i"), array("i")
-
-    @property
-    def n_docs(self) -> int:
-        return len(self._lengths)
-
-    def add(self, tokens: Sequence[str]) -> None:
-        counts = Counter(tokens)
-        self._ids.extend(map(self.vocab.__getitem__, counts))
-        self._tfs.extend(counts.values())
-        self._counts.append(len(counts))
-        self._lengths.append(len(tokens))
-
-    def add_bags(self, bags: "Bags") -> None:
-        glob = np.fromiter(map(self.vocab.__getitem__, bags.terms), dtype=np.int32, count=len(bags.terms))
-        self._ids.frombytes(glob[bags.ids].astype(np.int32).tobytes())
-        self._tfs.frombytes(np.asarray(bags.tfs, dtype=np.int32).tobytes())
-        self._counts.frombytes(np.asarray(bags.counts, dtype=np.int32).tobytes())
-        self._lengths.frombytes(np.asarray(bags.lengths, dtype=np.int32).tobytes())
-
-    def finish(self, params: BM25Params = BM25Params()) -> BM25:
-        from scipy import sparse
-
-        n, n_terms = self.n_docs, len(self.vocab)
-        ids = np.frombuffer(self._ids, dtype=np.int32) if len(self._ids) else np.zeros(0, np.int32)
-        counts = np.frombuffer(self._counts, dtype=np.int32) if n else np.zeros(0, np.int32)
-        dl = np.frombuffer(self._lengths, dtype=np.int32).astype(np.float32) if n else np.zeros(0, np.float32)
-        rows = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(counts, out=rows[1:])
-        avgdl = float(dl.mean()) if n and dl.mean() > 0 else 1.0
-        df = np.bincount(ids, minlength=n_terms).astype(np.float32)
-        idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
-        norm = (params.k1 * (1 - params.b + params.b * dl / avgdl)).astype(np.float32)
-        weights = np.empty(len(ids), dtype=np.float32)
-        tfs = np.frombuffer(self._tfs, dtype=np.int32) if len(self._tfs) else np.zeros(0, np.int32)
-        step = 1 << 16  # documents per block: bounded temporaries at any corpus size
-        for a in range(0, n, step):
-            b = min(n, a + step)
-            s, e = rows[a], rows[b]
-            tf = tfs[s:e].astype(np.float32)  # a block: freed with the loop
-            weights[s:e] = idf[ids[s:e]] * tf * (params.k1 + 1) / (tf + np.repeat(norm[a:b], counts[a:b]))
-        del tfs
-        self._tfs = array("i")  # free term counts before the transpose doubles the postings
-        index_type = np.int32 if len(ids) < 2**31 else np.int64
-        csr = sparse.csr_matrix((weights, ids.astype(index_type, copy=False), rows.astype(index_type)),
-                                shape=(n, n_terms))
-        del weights
-        csc = csr.tocsc()  # a counting sort in C: O(postings); ids stay ascending within a term
-        del csr
-        vocab = self.vocab
-        vocab.default_factory = None  # from now on a plain mapping: a lookup never adds a term
-        self._clear()  # free the postings buffers
-        return BM25(csc.indptr, csc.indices, csc.data, idf, vocab, params, n)
 
 
 def _column_max(indptr: np.ndarray, data: np.ndarray) -> np.ndarray:

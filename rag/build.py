@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 
 from . import __version__
-from .bm25 import BM25Builder
+from .bm25_builder import BM25Builder
 from .chunking import ChunkSettings, chunk_document
 from .corpus import Corpus, load_corpus
 from .errors import ModelUnavailable, RagError
@@ -219,7 +219,8 @@ def _doc_batches(docs, chars: int = 600_000):
 
 def _build_dense(settings: Settings, tmp: Path, keys: list[str], previous, stage, progress, embedder=None):
     from .embedder import SentenceTransformerEmbedder, default_instruction
-    from .vectors import NpyWriter, build_index as build_vectors, choose_spec, save_index
+    from .npyfile import NpyWriter
+    from .vectors import build_index as build_vectors, choose_spec, save_index
 
     t = time.perf_counter()
     if embedder is None:

@@ -7,7 +7,7 @@ as arrays over a batch-local vocabulary (`Bags`), which `BM25Builder.add_bags` m
 onto the global one with one dictionary lookup per distinct term.
 
     >>> bags = bags_of_words(str.split, ["a b a", "b c"])
-    >>> bags.terms, bags.lengths.tolist(), bags.counts.tolist(), bags.ids.tolist(), bags.tfs.tolist()
+    >>> list(bags.terms), bags.lengths.tolist(), bags.counts.tolist(), bags.ids.tolist(), bags.tfs.tolist()
     (['a', 'b', 'c'], [3, 2], [2, 2], [0, 1, 1, 2], [2, 1, 1, 1])
 
 `WorkerPool.map(fn, batches)` runs a module-level `fn` on each batch in the workers
@@ -32,21 +32,50 @@ import numpy as np
 
 from .errors import RagError
 from .tokenize import Tokenizer
+from .vocab import term_hashes
 
 PARALLEL_FROM_CHARS = 4_000_000  # below this (about 1 s of tokenizing) processes cost more than they save
 B = TypeVar("B")
 R = TypeVar("R")
 
 
+class PackedTerms(Sequence[str]):
+    """Strings packed into one: a batch's 400k terms pickle as one string and one array,
+    not 400k objects (unpickling those in the parent was a tenth of a big build)."""
+
+    def __init__(self, terms: Sequence[str]) -> None:
+        self.joined = "".join(terms)
+        self.starts = np.zeros(len(terms) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, terms), dtype=np.int64, count=len(terms)), out=self.starts[1:])
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return self.joined[self.starts[i]:self.starts[i + 1]]
+
+    def pick(self, indices: np.ndarray) -> list[str]:
+        """The strings at `indices`, as a list."""
+        joined, starts = self.joined, self.starts.tolist()
+        return [joined[starts[i]:starts[i + 1]] for i in indices.tolist()]
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
+
+
 @dataclass(frozen=True)
 class Bags:
     """Bags of words of a batch of texts, over a batch-local vocabulary `terms`."""
 
-    terms: list[str]
+    terms: Sequence[str]
     lengths: np.ndarray  # tokens in each text
     counts: np.ndarray  # distinct terms in each text
     ids: np.ndarray  # local term ids, text after text
     tfs: np.ndarray  # how often each (text, term) occurs
+    hashes: np.ndarray | None = None  # vocab.term_hashes(terms, 0) and (terms, 1), made here where
+    checks: np.ndarray | None = None  # the cores are: the merge in the parent is then numpy only
 
 
 def bags_of_words(analyze: Callable[[str], Sequence[str]], texts: Iterable[str]) -> Bags:
@@ -64,7 +93,9 @@ def bags_of_words(analyze: Callable[[str], Sequence[str]], texts: Iterable[str])
     rows = np.repeat(np.arange(len(lens), dtype=np.int64), lens)
     keys, tfs = np.unique(rows * n_terms + _np(ids), return_counts=True)
     counts = np.bincount(keys // n_terms, minlength=len(lens)).astype(np.int32)
-    return Bags(list(vocab), lens, counts, (keys % n_terms).astype(np.int32), tfs.astype(np.int32))
+    terms = list(vocab)
+    return Bags(PackedTerms(terms), lens, counts, (keys % n_terms).astype(np.int32), tfs.astype(np.int32),
+                term_hashes(terms, 0), term_hashes(terms, 1))
 
 
 def _np(a: array) -> np.ndarray:

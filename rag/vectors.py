@@ -21,19 +21,19 @@ in minutes and loads in seconds (measurements in docs/scaling.md).
 Searches run FAISS on one thread: for one query at a time, a second OpenMP thread
 made flat search 2-4x slower on a busy two-core machine (threads wait at barriers).
 
-Vectors travel as .npy files read block by block (`npy_blocks`), never memory-mapped,
-so a build's memory does not grow with the corpus.
+Vectors travel as .npy files read block by block (`npyfile.py`), never memory-mapped
+while building, so a build's memory does not grow with the corpus.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
 from .errors import MissingDependency, RagError
+from .npyfile import Source, blocks, sample, shape
 
 FLAT_UP_TO_BYTES = 40 << 20  # 20k x 512 floats: an exact scan answers in ~2 ms on one core
 KINDS = ("flat", "ivf", "ivf_sq8")
@@ -43,7 +43,6 @@ NPROBE_MARGIN = 1  # steps up NPROBES past the tuned value: users' queries are n
 NPROBES = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
 TRAIN_PER_LIST = 40  # k-means points per cluster (FAISS warns below 39)
 KMEANS_ITERATIONS = 10  # FAISS's default is 25; at 1M, 10 gave the same recall@10 (0.993 at nprobe 8)
-BLOCK = 65536
 
 
 @dataclass(frozen=True)
@@ -88,7 +87,7 @@ def _faiss():
     return faiss
 
 
-def build_index(source: np.ndarray | Path, spec: VectorIndexSpec, queries: np.ndarray | None = None):
+def build_index(source: Source, spec: VectorIndexSpec, queries: np.ndarray | None = None):
     """(index, spec): the index over `source` (an array or a .npy file), with nprobe tuned on `queries`."""
     faiss = _faiss()
     from .parallel import cpu_count
@@ -100,8 +99,8 @@ def build_index(source: np.ndarray | Path, spec: VectorIndexSpec, queries: np.nd
         faiss.omp_set_num_threads(1)
 
 
-def _build(faiss, source: np.ndarray | Path, spec: VectorIndexSpec, queries: np.ndarray | None):
-    n, dim = _shape(source)
+def _build(faiss, source: Source, spec: VectorIndexSpec, queries: np.ndarray | None):
+    n, dim = shape(source)
     if spec.kind == "flat":
         index = faiss.IndexFlatIP(dim)
     else:
@@ -112,8 +111,8 @@ def _build(faiss, source: np.ndarray | Path, spec: VectorIndexSpec, queries: np.
         else:
             index = faiss.IndexIVFFlat(quantizer, dim, spec.nlist, faiss.METRIC_INNER_PRODUCT)
         index.cp.niter = KMEANS_ITERATIONS
-        index.train(_sample(source, min(n, spec.nlist * TRAIN_PER_LIST)))
-    for block in _blocks(source):
+        index.train(sample(source, min(n, spec.nlist * TRAIN_PER_LIST)))
+    for block in blocks(source):
         index.add(block)
     if spec.kind != "flat":
         index.nprobe = spec.nprobe
@@ -156,14 +155,14 @@ class RefinedIndex:
         return scores, ids
 
 
-def _refined(index, source: np.ndarray | Path, spec: VectorIndexSpec):
+def _refined(index, source: Source, spec: VectorIndexSpec):
     if not spec.refine:
         return index
     vectors = source if isinstance(source, np.ndarray) else np.load(source, mmap_mode="r", allow_pickle=False)
     return RefinedIndex(index, vectors, spec.refine)
 
 
-def tune_nprobe(index, source: np.ndarray | Path, queries: np.ndarray, k: int = 10,
+def tune_nprobe(index, source: Source, queries: np.ndarray, k: int = 10,
                 target: float = TUNE_RECALL, exact: np.ndarray | None = None) -> tuple[int, float]:
     """The smallest nprobe whose recall@k against exact search reaches `target` (or the best there is)."""
     exact = exact_search(source, queries, k) if exact is None else exact
@@ -185,13 +184,13 @@ def recall_at_k(found: np.ndarray, exact: np.ndarray) -> float:
     return float(np.mean([len(set(f[f >= 0].tolist()) & set(e.tolist())) / k for f, e in zip(found, exact)]))
 
 
-def exact_search(source: np.ndarray | Path, queries: np.ndarray, k: int) -> np.ndarray:
+def exact_search(source: Source, queries: np.ndarray, k: int) -> np.ndarray:
     """Ids of the exact top-k by inner product, one pass over the vectors with BLAS."""
     q = np.ascontiguousarray(queries, dtype=np.float32)
     best_s = np.full((len(q), 0), -np.inf, dtype=np.float32)
     best_i = np.zeros((len(q), 0), dtype=np.int64)
     start = 0
-    for block in _blocks(source):
+    for block in blocks(source):
         scores = q @ block.T
         kk = min(k, block.shape[0])
         part = np.argpartition(-scores, kk - 1, axis=1)[:, :kk]
@@ -229,72 +228,3 @@ def search(index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     q = np.ascontiguousarray(queries, dtype=np.float32)
     scores, ids = index.search(q, min(k, index.ntotal) if index.ntotal else 1)
     return ids, scores
-
-
-class NpyWriter:
-    """Write a float32 (n, dim) .npy file block by block, in order."""
-
-    def __init__(self, path: Path, n: int, dim: int) -> None:
-        self.path, self.n, self.dim, self.written = Path(path), n, dim, 0
-        self._f = open(self.path, "wb")
-        np.lib.format.write_array_header_1_0(self._f, {"descr": "<f4", "fortran_order": False, "shape": (n, dim)})
-
-    def write(self, block: np.ndarray) -> None:
-        block = np.ascontiguousarray(block, dtype="<f4")
-        if block.ndim != 2 or block.shape[1] != self.dim or self.written + len(block) > self.n:
-            raise ValueError(f"block of shape {block.shape} does not fit a ({self.n}, {self.dim}) file")
-        self._f.write(block.tobytes())
-        self.written += len(block)
-
-    def close(self) -> None:
-        self._f.close()
-        if self.written != self.n:
-            raise ValueError(f"{self.path}: wrote {self.written} of {self.n} vectors")
-
-
-def npy_blocks(path: Path, block: int = BLOCK) -> Iterator[np.ndarray]:
-    """The rows of a 2-D float32 .npy file, `block` at a time, read (not mapped)."""
-    with open(path, "rb") as f:
-        (n, dim), dtype = _npy_header(f)
-        for start in range(0, n, block):
-            rows = min(block, n - start)
-            out = np.empty((rows, dim), dtype=dtype)
-            if f.readinto(memoryview(out).cast("B")) != out.nbytes:
-                raise ValueError(f"{path} is shorter than its header says")
-            yield out.astype(np.float32, copy=False)
-
-
-def _npy_header(f) -> tuple[tuple[int, int], np.dtype]:
-    version = np.lib.format.read_magic(f)
-    read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-    shape, fortran, dtype = read(f)
-    if fortran or len(shape) != 2 or dtype.kind != "f":
-        raise ValueError("expected a C-ordered 2-D float array")
-    return shape, dtype
-
-
-def _shape(source: np.ndarray | Path) -> tuple[int, int]:
-    if isinstance(source, np.ndarray):
-        return source.shape[0], source.shape[1]
-    with open(source, "rb") as f:
-        return _npy_header(f)[0]
-
-
-def _blocks(source: np.ndarray | Path, block: int = BLOCK) -> Iterator[np.ndarray]:
-    if isinstance(source, np.ndarray):
-        for start in range(0, len(source), block):
-            yield np.ascontiguousarray(source[start:start + block], dtype=np.float32)
-    else:
-        yield from npy_blocks(Path(source), block)
-
-
-def _sample(source: np.ndarray | Path, m: int, seed: int = 0) -> np.ndarray:
-    """m distinct rows chosen at random, gathered in one pass."""
-    n, _ = _shape(source)
-    rows = np.sort(np.random.default_rng(seed).choice(n, m, replace=False))
-    parts, start = [], 0
-    for block in _blocks(source):
-        lo, hi = np.searchsorted(rows, [start, start + len(block)])
-        parts.append(block[rows[lo:hi] - start])
-        start += len(block)
-    return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)

@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 
 import rag.bm25 as bm25_module
-from rag.bm25 import BM25, BM25Builder, HashedVocab, HASH_FILE, MAX_WEIGHT_FILE, ORDER_FILE, PARAMS_FILE
+from rag.bm25 import BM25, HASH_FILE, MAX_WEIGHT_FILE, ORDER_FILE, PARAMS_FILE
+from rag.bm25_builder import BM25Builder
 from rag.parallel import ParallelTokenizer, bags_of_words
 from rag.tokenize import Tokenizer
+from rag.vocab import HashedVocab, TermVocab, term_hashes
 
 
 def _zipf_corpus(seed: int = 1, n_docs: int = 4000, n_terms: int = 800) -> list[list[str]]:
@@ -162,3 +164,39 @@ def test_parallel_build_equals_serial_build(tmp_path, monkeypatch):
     assert files["serial"].keys() == files["parallel"].keys()
     for name, data in files["serial"].items():
         assert files["parallel"][name] == data, name
+
+
+def test_term_hashes_are_stable_and_distinct():
+    terms = [f"#{chr(0x4E00 + i % 3000)}{chr(0x4E00 + i // 3000)}" for i in range(200_000)] + ["", "a", "ab", "双11"]
+    h = term_hashes(terms)
+    assert len(np.unique(h)) == len(terms) and np.array_equal(h, term_hashes(terms))
+    assert not np.array_equal(h, term_hashes(terms, 1))
+    assert int(term_hashes(["双11"])[0]) == int(h[-1])  # batch or alone: the same hash
+
+
+def test_vocab_falls_back_to_a_dict_on_a_hash_collision(monkeypatch):
+    import rag.vocab as vocab_module
+
+    real = vocab_module.term_hashes
+    monkeypatch.setattr(vocab_module, "term_hashes",  # every term collides on the first hash
+                        lambda terms, seed=0: real(terms, seed) if seed else np.zeros(len(terms), np.uint64))
+    v = TermVocab()
+    assert v.add(["a"]).tolist() == [0]
+    assert v.add(["b", "a", "c"]).tolist() == [1, 0, 2]
+    frozen = v.frozen()
+    assert frozen == {"a": 0, "b": 1, "c": 2} and isinstance(frozen, dict)
+
+
+def test_vocab_ids_equal_a_dict_across_many_batches():
+    rng = np.random.default_rng(3)
+    universe = [f"w{i}" for i in range(300_000)]
+    v, want = TermVocab(), {}
+    for _ in range(60):  # enough new terms to merge the recent run into the main one several times
+        batch = list(dict.fromkeys(universe[i] for i in rng.integers(0, len(universe), 9000)))
+        got = v.add(batch)
+        expect = [want.setdefault(t, len(want)) for t in batch]
+        assert got.tolist() == expect
+    frozen = v.frozen()
+    assert len(frozen) == len(want)
+    sample = list(want)[::997] + ["never"]
+    assert frozen.lookup(sample).tolist() == [want.get(t, -1) for t in sample]

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from rag.errors import RagError
-from rag.vectors import (FLAT_UP_TO_BYTES, NpyWriter, RefinedIndex, TARGET_RECALL, VectorIndexSpec, build_index,
-                         choose_spec, exact_search, load_index, nlist_for, npy_blocks, recall_at_k, save_index,
-                         search)
+from rag.npyfile import NpyWriter, npy_blocks
+from rag.vectors import (FLAT_UP_TO_BYTES, RefinedIndex, TARGET_RECALL, VectorIndexSpec, build_index, choose_spec,
+                         exact_search, load_index, nlist_for, recall_at_k, save_index, search)
 
 
 def _clustered(n: int, dim: int = 32, clusters: int = 40, seed: int = 0) -> np.ndarray:

@@ -49,7 +49,8 @@ def run_baseline(build: Path, tokenizer: Tokenizer, words: Sequence[str], questi
                  query_vectors: np.ndarray, max_queries: int) -> BaselineResult:
     from rank_bm25 import BM25Okapi
 
-    from ..vectors import _faiss, npy_blocks
+    from ..npyfile import npy_blocks
+    from ..vectors import _faiss
 
     n = json.loads((build / "manifest.json").read_text(encoding="utf-8"))["chunks"]
     measured = min(n, SHARD)
@@ -98,7 +99,7 @@ def _token_lists(chunks_path: Path, tokenizer: Tokenizer, words: Sequence[str], 
 
     out: list[list[str]] = []
     for bags in ParallelTokenizer(tokenizer, words).map(texts(), parallel=limit > 20_000):
-        terms = bags.terms
+        terms = list(bags.terms)
         pos = 0
         for count in bags.counts.tolist():
             ids, tfs = bags.ids[pos:pos + count].tolist(), bags.tfs[pos:pos + count].tolist()
