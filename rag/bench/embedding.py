@@ -14,6 +14,7 @@ Run as `python -m rag.bench.embedding OUT`; writes OUT/embedding.json.
 """
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -115,12 +116,13 @@ def run_embedding(out: Path) -> dict[str, Any]:
 
     model = make_bge_small_zh_shape(Path(out) / "data" / "bge-small-zh-shape")
     passages, queries = sample_texts(out)
+    load_start = os.getloadavg()
     rows = throughput(model, passages, queries)
     if torch.cuda.is_available():
         rows += throughput(model, passages * 8, queries, device="cuda", precisions=("fp32", "bf16"))
     from ..embedder import native_bf16
 
-    return {"model_shape": BGE_SMALL_ZH, "threads": torch.get_num_threads(), "native_bf16": native_bf16(),
+    return {"loadavg_at_start": load_start, "loadavg_at_end": os.getloadavg(), "model_shape": BGE_SMALL_ZH, "threads": torch.get_num_threads(), "native_bf16": native_bf16(),
             "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
             "mean_passage_chars": round(float(np.mean([len(p) for p in passages])), 1), "rows": rows}
 

@@ -42,6 +42,8 @@ def scale_rows(sizes: list[dict[str, Any]]) -> list[tuple[str, list[str], str]]:
         rows.append((name, cells, target))
 
     row("chunks (documents)", [f"{s['chunks']:,} ({s['documents']:,})" for s in sizes])
+    row("machine load at the end (1 / 5 / 15-min averages; 2 = both cores busy)",
+        [" / ".join(f"{x:.1f}" for x in s.get("loadavg_at_end") or []) for s in sizes])
     for name, key in BUILD_STAGES:
         keys = key if isinstance(key, tuple) else (key,)
         row(f"build: {name}", [_s(sum(s["build"]["stage_ms"].get(k, 0.0) for k in keys)) for s in sizes])
@@ -80,6 +82,11 @@ def scale_rows(sizes: list[dict[str, Any]]) -> list[tuple[str, list[str], str]]:
     row("baseline build: rank_bm25 / flat FAISS",
         [f"{b['lexical_build_s']:.1f} s / {b['dense_build_s']:.1f} s" for b in base])
     return rows
+
+
+def _load(d: dict[str, Any]) -> str:
+    a, b = d.get("loadavg_at_start"), d.get("loadavg_at_end")
+    return f"{a[0]:.1f} at the start, {b[0]:.1f} at the end" if a and b else "not recorded"
 
 
 def _scaled(b: dict[str, Any]) -> str:
@@ -128,7 +135,8 @@ def seed_section(seed: dict[str, Any]) -> list[str]:
     c = seed["cold_ask_s"]
     out = ["## Seed corpus (`seeds/`): the user's view", "",
            f"{seed['documents']} document(s), {seed['chunks']} chunks; dense model: random weights with "
-           f"bge-small-zh-v1.5's shape, precision {seed['embedder_precision']}.", "",
+           f"bge-small-zh-v1.5's shape, precision {seed['embedder_precision']}. Machine load (1-min average) "
+           f"{_load(seed)}.", "",
            "| | measured | target |", "|---|---|---|",
            f"| warm answer in a serving process, hybrid (query embedding included), ms p50 / p95 / p99 | "
            f"{_lat(w['hybrid'])} | p95 ≤ 20 |",
@@ -145,7 +153,8 @@ def seed_section(seed: dict[str, Any]) -> list[str]:
 def embedding_section(emb: dict[str, Any], sizes: list[dict[str, Any]]) -> list[str]:
     out = ["## Embedding: bge-small-zh-v1.5's shape (random weights), ~200-character passages", "",
            f"{emb['threads']} threads; CPU computes bf16 natively: {emb['native_bf16']}; "
-           f"GPU: {emb['gpu'] or 'none on this machine'}. Passages/s: best of 3 interleaved runs (median).", "",
+           f"GPU: {emb['gpu'] or 'none on this machine'}. Passages/s: best of 3 interleaved runs (median). "
+           f"Machine load (1-min average) {_load(emb)}.", "",
            "| precision | device | passages/s | query p50 ms | cosine to fp32 mean / min | 10-NN agreement |",
            "|---|---|---|---|---|---|"]
     for r in emb["rows"]:

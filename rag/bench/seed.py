@@ -46,6 +46,7 @@ def run_seed(out: Path, docs: tuple[str, ...] | None = None) -> dict[str, Any]:
         pipe = Pipeline.open(settings, build_if_missing=False)
     qs = questions()
     result: dict[str, Any] = {
+        "loadavg_at_start": os.getloadavg(),
         "documents": len(pipe.index.documents), "chunks": len(pipe.index.chunks),
         "embedder_precision": getattr(pipe.embedder, "precision", None),
         "serving_rss": mem.peak,
@@ -64,6 +65,7 @@ def run_seed(out: Path, docs: tuple[str, ...] | None = None) -> dict[str, Any]:
             os.environ.pop("RAG_EMBED_MODEL", None)
         else:
             os.environ["RAG_EMBED_MODEL"] = env_model
+    result["loadavg_at_end"] = os.getloadavg()
     return result
 
 
