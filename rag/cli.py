@@ -12,7 +12,7 @@ import os
 import sys
 from typing import Sequence
 
-from .errors import RagError
+from rag.errors import RagError
 
 log = logging.getLogger("rag")
 
@@ -64,7 +64,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace):
-    from .settings import load_settings
+    from rag.settings import load_settings
 
     keys = ("index", "docs", "mode", "embed_model", "k", "answerer", "host", "port", "chunk_size", "chunk_overlap",
             "llm_model", "openai_base_url", "openai_model")
@@ -91,7 +91,7 @@ def _progress(quiet: bool):
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from .build import build_index
+    from rag.index.build import build_index
 
     settings = _settings(args)
     report = build_index(settings, force=args.force, progress=_progress(args.quiet))
@@ -130,8 +130,8 @@ def _questions(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from .pipeline import Pipeline
-    from .render import render_text
+    from rag.pipeline import Pipeline
+    from rag.render import render_text
 
     questions = _questions(args)
     settings = _settings(args)
@@ -161,13 +161,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .evaluation.cli import main as eval_main
+    from rag.evaluation.cli import main as eval_main
 
     return eval_main(args.rest)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from .bench.cli import main as bench_main
+    from rag.bench.cli import main as bench_main
 
     return bench_main(args.rest)
 

@@ -15,11 +15,11 @@ import threading
 import time
 from pathlib import Path
 
-from .errors import RagError
-from .loaded import load_index
-from .pipeline import Pipeline, _load_models
-from .settings import Settings
-from .store import POINTER
+from rag.errors import RagError
+from rag.index.loaded import load_index
+from rag.pipeline import Pipeline, _load_models
+from rag.settings import Settings
+from rag.index.store import POINTER
 
 log = logging.getLogger("rag")
 

@@ -7,13 +7,13 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-from .errors import IndexMismatch, IndexMissing, ModelUnavailable, RagError
-from .followup import FollowUp, resolve
-from .support import weigher
-from .loaded import LoadedIndex, load_index
-from .retrievers import DenseRetriever, HybridRetriever, LexicalRetriever, RerankedRetriever, Retriever
-from .settings import Settings
-from .types import Answer, Draft, Hit, Message
+from rag.errors import IndexMismatch, IndexMissing, ModelUnavailable, RagError
+from rag.retrieve.followup import FollowUpResolver, resolve
+from rag.answer.support import weigher
+from rag.index.loaded import LoadedIndex, load_index
+from rag.retrieve.retrievers import DenseRetriever, HybridRetriever, LexicalRetriever, RerankedRetriever, Retriever
+from rag.settings import Settings
+from rag.types import Answer, Draft, FollowUp, Hit, Message
 
 log = logging.getLogger("rag")
 # Controls, zero-width and bidi-override characters, and lone surrogates (which no encoder accepts).
@@ -35,12 +35,13 @@ def clean_question(question: str, limit: int) -> tuple[str, list[str]]:
 class Pipeline:
     def __init__(self, index: LoadedIndex, settings: Settings, embedder=None, reranker=None,
                  notes: Sequence[str] = ()) -> None:
-        from .answerers import make_answerer
+        from rag.answer.answerers import make_answerer
 
         self.index, self.settings = index, settings
         self.embedder, self.reranker = embedder, reranker
         self.notes = list(notes)
         self.answerer = make_answerer(settings, index, self.notes)
+        self.followup = _resolver(self.answerer, index)
         self.lexical = LexicalRetriever(index.bm25, index.tokenizer, index.chunks)
         self.default_mode = "hybrid" if embedder is not None else "lexical"
         if settings.mode in ("dense", "hybrid") and embedder is not None:
@@ -58,7 +59,7 @@ class Pipeline:
         except IndexMissing:
             if not build_if_missing:
                 raise
-            from .build import build_index
+            from rag.index.build import build_index
 
             build_index(settings, progress=progress)
             index = load_index(root)
@@ -67,7 +68,7 @@ class Pipeline:
             # rebuilt rather than refused; one built from other documents is left alone.
             if not (build_if_missing and _same_sources(root, settings)):
                 raise
-            from .build import build_index
+            from rag.index.build import build_index
 
             log.warning("the index was built by another version of rag: rebuilding it")
             build_index(settings, force=True, progress=progress)
@@ -102,15 +103,9 @@ class Pipeline:
         }
 
     def search(self, question: str, history: Sequence[Message] = (), k: int | None = None,
-               mode: str | None = None) -> list[Hit]:
-        return self.retriever(mode).search(self.followup(question, history).retrieval, k or self.settings.k)
-
-    def followup(self, question: str, history: Sequence[Message] = ()) -> FollowUp:
-        """The question made standalone for retrieval: by the LLM when the answerer has one, else by rule."""
-        rewrite = getattr(self.answerer, "rewrite", None)
-        if rewrite is not None:
-            return rewrite(question, history)
-        return resolve(question, history, self.index.tokenizer, weigher(self.index.bm25))
+               mode: str | None = None, followup: FollowUp | None = None) -> list[Hit]:
+        fu = followup or self.followup(question, history)
+        return self.retriever(mode).search(fu.retrieval, k or self.settings.k)
 
     def stream(self, question: str, history: Sequence[Message] = (), k: int | None = None,
                mode: str | None = None) -> Iterator[str | Answer]:
@@ -125,10 +120,11 @@ class Pipeline:
         # History comes from callers as it is (the API takes it from JSON): same cleaning, a looser cut.
         history = [Message(m.role, _CONTROL.sub(" ", m.content or "")[: 2 * self.settings.max_question_chars])
                    for m in history]
-        hits = self.search(q, history, k, mode)
+        followup = self.followup(q, history)  # once per turn, for retrieval and the answer alike
+        hits = self.search(q, history, k, mode, followup)
         t1 = time.perf_counter()
         draft: Draft | None = None
-        for piece in self.answerer.stream(q, hits, history):
+        for piece in self.answerer.stream(q, hits, history, followup):
             if isinstance(piece, Draft):
                 draft = piece
             else:
@@ -150,10 +146,25 @@ class Pipeline:
         return final
 
 
+def _resolver(answerer, index: LoadedIndex) -> FollowUpResolver:
+    """Follow-ups made standalone by the answerer's model when it has one, else by rule."""
+    weight = weigher(index.bm25)
+
+    def rule(question: str, history: Sequence[Message]) -> FollowUp:
+        return resolve(question, history, index.tokenizer, weight)
+
+    generator = getattr(answerer, "generator", None)
+    if generator is None:
+        return FollowUpResolver(rule)
+    from rag.retrieve.rewrite import Rewriter
+
+    return FollowUpResolver(rule, Rewriter(generator, rule), answerer.ready)
+
+
 def _same_sources(root: Path, settings: Settings) -> bool:
     import json
 
-    from .store import MANIFEST, current_build
+    from rag.index.store import MANIFEST, current_build
 
     try:
         build = current_build(root)
@@ -164,9 +175,9 @@ def _same_sources(root: Path, settings: Settings) -> bool:
 
 
 def _sources_changed(index: LoadedIndex, settings: Settings) -> bool:
-    from .corpus import fingerprint
+    from rag.ingest.corpus import fingerprint
 
-    from .build import ingest_fingerprint
+    from rag.index.build import ingest_fingerprint
 
     m = index.manifest
     if m.get("sources") != list(settings.docs):
@@ -183,7 +194,7 @@ def _load_models(index: LoadedIndex, settings: Settings):
     if settings.mode == "lexical":
         return None, None, notes
     if info is None:
-        from .embedder import locate_model
+        from rag.index.embedder import locate_model
 
         if index.manifest.get("notes"):
             pass  # the build already said why it has no embeddings
@@ -195,7 +206,7 @@ def _load_models(index: LoadedIndex, settings: Settings):
     if info["model"] != settings.embed_model and settings.mode in ("dense", "hybrid"):
         raise IndexMismatch(f"index was built with embedding model '{info['model']}', not '{settings.embed_model}': "
                             "run `rag index --force` to rebuild it")
-    from .embedder import SentenceTransformerEmbedder
+    from rag.index.embedder import SentenceTransformerEmbedder
 
     try:
         embedder = SentenceTransformerEmbedder(info["model"], settings.device)
@@ -206,7 +217,7 @@ def _load_models(index: LoadedIndex, settings: Settings):
         raise IndexMismatch(f"embedding model '{info['model']}' now has dimension {embedder.dim}, the index "
                             f"{info['dim']}: run `rag index --force` to rebuild it")
     if settings.reranker:
-        from .rerank import CrossEncoderReranker
+        from rag.retrieve.rerank import CrossEncoderReranker
 
         try:
             reranker = CrossEncoderReranker(settings.reranker, settings.device)

@@ -1,7 +1,7 @@
 """Render an Answer for a terminal: the answer, then the numbered sources."""
 from __future__ import annotations
 
-from .types import Answer, Citation
+from rag.types import Answer, Citation
 
 QUOTE_CHARS = 160
 

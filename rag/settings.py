@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
 
-from .errors import RagError
+from rag.errors import RagError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MODES = ("auto", "lexical", "dense", "hybrid")

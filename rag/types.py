@@ -100,6 +100,26 @@ class Message:
 
 
 @dataclass(frozen=True)
+class FollowUp:
+    """A question made standalone, once per turn, by `rag.retrieve` (rule or LLM) for every
+    later stage: `question` is what to answer, `retrieval` what to search for, `context`
+    earlier words that may help (weighed lightly). `by` says who made it standalone:
+    "none" (not a follow-up), "rule" or "llm"; `reason` why a model's rewrite was not
+    used; `error` is set when the backend failed, so the answer does not try it again."""
+
+    question: str
+    retrieval: str
+    context: str = ""
+    by: str = "none"
+    reason: str = ""
+    error: str = ""
+
+    def report(self) -> dict[str, str]:
+        out = {"by": self.by, "question": self.question}
+        return {**out, "reason": self.reason} if self.reason else out
+
+
+@dataclass(frozen=True)
 class Answer:
     """What `rag ask --json` prints and the `/ask` API returns."""
 

@@ -13,8 +13,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.corpus import load_corpus
-from rag.loaded import load_index
+from rag.ingest.corpus import load_corpus
+from rag.index.loaded import load_index
 from rag.pipeline import Pipeline
 from rag.settings import Settings, load_settings
 
@@ -106,7 +106,7 @@ def build_killed_at(settings: Settings, kill_at: int, counter_path: str | None =
     Meant as a multiprocessing target: the process dies as a crash would, mid-build.
     With `counter_path`, the number of file changes a full build made is written there.
     """
-    from rag.build import build_index
+    from rag.index.build import build_index
 
     count = 0
 

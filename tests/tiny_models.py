@@ -50,7 +50,7 @@ CHAT_TEMPLATE = (
 def chat_vocab(text: str = "") -> dict[str, int]:
     """Character vocabulary: ASCII, 300 CJK characters, every character of the prompt templates,
     the refusal phrases and `text`, so decoded prompts can be checked as text."""
-    from rag.prompting import REFUSALS
+    from rag.answer.prompting import REFUSALS
     from rag.prompts import PROMPTS_DIR
 
     chars = {chr(c) for c in range(32, 127)} | {"\n", "＜", "＞", "＂"}

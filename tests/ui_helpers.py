@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterator
 
 import ui  # noqa: F401 - sets the no-network environment before gradio_client is imported
-from rag.build import build_index
+from rag.index.build import build_index
 from rag.settings import PROJECT_ROOT, Settings, load_settings
 
 SEEDS = PROJECT_ROOT / "seeds"

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterable, Iterator, Sequence
 
-from rag.sentences import split_sentences
+from rag.text.sentences import split_sentences
 from rag.types import Document, Hit
 
 _CLAUSE = re.compile(r"[^，,；;：:]+[，,；;：:]?")

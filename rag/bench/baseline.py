@@ -18,11 +18,11 @@ from typing import Sequence
 
 import numpy as np
 
-from ..build import index_text
-from ..parallel import ParallelTokenizer
-from ..tokenize import Tokenizer
-from ..types import Chunk
-from .measure import Latency, PeakMemory
+from rag.index.build import index_text
+from rag.index.parallel import ParallelTokenizer
+from rag.text.tokenize import Tokenizer
+from rag.types import Chunk
+from rag.bench.measure import Latency, PeakMemory
 
 SHARD = 50_000
 
@@ -49,8 +49,8 @@ def run_baseline(build: Path, tokenizer: Tokenizer, words: Sequence[str], questi
                  query_vectors: np.ndarray, max_queries: int) -> BaselineResult:
     from rank_bm25 import BM25Okapi
 
-    from ..npyfile import npy_blocks
-    from ..vectors import _faiss
+    from rag.index.npyfile import npy_blocks
+    from rag.index.vectors import _faiss
 
     n = json.loads((build / "manifest.json").read_text(encoding="utf-8"))["chunks"]
     measured = min(n, SHARD)

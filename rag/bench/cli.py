@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..errors import RagError
-from .measure import machine
-from .report import markdown, plot
-from .scale import label
+from rag.errors import RagError
+from rag.bench.measure import machine
+from rag.bench.report import markdown, plot
+from rag.bench.scale import label
 
 
 def parser() -> argparse.ArgumentParser:

@@ -17,9 +17,9 @@ _LOAD = """
 import json, sys, time
 import numpy as np
 t0 = time.perf_counter()
-from rag.loaded import load_index
-from rag.store import read_manifest
-from rag.vectors import search
+from rag.index.loaded import load_index
+from rag.index.store import read_manifest
+from rag.index.vectors import search
 t1 = time.perf_counter()
 index = load_index(sys.argv[1], verify=False)
 t2 = time.perf_counter()

@@ -56,7 +56,7 @@ def throughput(model_path: Path, passages: list[str], queries: list[str], device
                precisions: tuple[str, ...] = ("fp32", "bf16", "int8"), repeats: int = 3) -> list[dict[str, Any]]:
     """Passages a second (best and median of `repeats`) and query latency for each precision,
     with the cosine to fp32 and how many of each passage's 10 nearest passages fp32 agrees on."""
-    from ..embedder import SentenceTransformerEmbedder
+    from rag.index.embedder import SentenceTransformerEmbedder
 
     models, rows, ref = {}, [], None
     for precision in precisions:
@@ -101,7 +101,7 @@ def _agreement(a: np.ndarray, b: np.ndarray, k: int = 10) -> float:
 
 def sample_texts(out: Path, n: int = 256) -> tuple[list[str], list[str]]:
     """~200-character passages and short questions from the synthetic corpus."""
-    from .corpus import generate
+    from rag.bench.corpus import generate
 
     corpus = generate(Path(out) / "data" / "corpus-10k", 10_000)
     passages = []
@@ -120,7 +120,7 @@ def run_embedding(out: Path) -> dict[str, Any]:
     rows = throughput(model, passages, queries)
     if torch.cuda.is_available():
         rows += throughput(model, passages * 8, queries, device="cuda", precisions=("fp32", "bf16"))
-    from ..embedder import native_bf16
+    from rag.index.embedder import native_bf16
 
     return {"loadavg_at_start": load_start, "loadavg_at_end": os.getloadavg(), "model_shape": BGE_SMALL_ZH, "threads": torch.get_num_threads(), "native_bf16": native_bf16(),
             "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,

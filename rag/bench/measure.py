@@ -104,7 +104,7 @@ def machine() -> dict[str, Any]:
 
     import psutil
 
-    from ..parallel import cpu_count
+    from rag.index.parallel import cpu_count
 
     model, flags = "", set()
     try:

@@ -15,17 +15,17 @@ from typing import Any
 
 import numpy as np
 
-from ..build import build_index
-from ..loaded import load_index
-from ..pipeline import Pipeline
-from ..retrievers import DenseRetriever, HybridRetriever, LexicalRetriever
-from ..settings import Settings
-from ..vectors import exact_search, recall_at_k, search
-from .baseline import run_baseline
-from .coldstart import load_in_fresh_process
-from .corpus import generate
-from .hashing import HashingEmbedder
-from .measure import PeakMemory, folder_bytes, time_calls
+from rag.index.build import build_index
+from rag.index.loaded import load_index
+from rag.pipeline import Pipeline
+from rag.retrieve.retrievers import DenseRetriever, HybridRetriever, LexicalRetriever
+from rag.settings import Settings
+from rag.index.vectors import exact_search, recall_at_k, search
+from rag.bench.baseline import run_baseline
+from rag.bench.coldstart import load_in_fresh_process
+from rag.bench.corpus import generate
+from rag.bench.hashing import HashingEmbedder
+from rag.bench.measure import PeakMemory, folder_bytes, time_calls
 
 
 def label(n: int) -> str:

@@ -14,11 +14,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..pipeline import Pipeline
-from ..settings import PROJECT_ROOT, Settings
-from .coldstart import cold_ask
-from .embedding import make_bge_small_zh_shape
-from .measure import PeakMemory, time_calls
+from rag.pipeline import Pipeline
+from rag.settings import PROJECT_ROOT, Settings
+from rag.bench.coldstart import cold_ask
+from rag.bench.embedding import make_bge_small_zh_shape
+from rag.bench.measure import PeakMemory, time_calls
 
 GOLD = PROJECT_ROOT / "eval" / "questions.jsonl"
 FALLBACK = ["天猫双11有多少品牌成交额破亿？", "京东有多少品牌成交额同比增长超3倍？", "以旧换新的效果怎么样？"]
@@ -35,7 +35,7 @@ def questions(limit: int = 200) -> list[str]:
 
 
 def run_seed(out: Path, docs: tuple[str, ...] | None = None) -> dict[str, Any]:
-    from ..build import build_index
+    from rag.index.build import build_index
 
     data = Path(out) / "data"
     model = make_bge_small_zh_shape(data / "bge-small-zh-shape")

@@ -14,9 +14,10 @@ import time
 import unicodedata
 from typing import Sequence
 
-from ..bm25 import BM25
-from ..sentences import split_sentences
-from ..types import Answer, Chunk, Citation, Hit, Message
+from rag.index.bm25 import BM25
+from rag.index.bm25_builder import build_bm25
+from rag.text.sentences import split_sentences
+from rag.types import Answer, Chunk, Citation, Hit, Message
 
 NAME = "baseline"
 DESCRIPTION = "naive baseline: bigram BM25, top chunk, first sentence, never refuses"
@@ -30,7 +31,7 @@ def bigrams(text: str) -> list[str]:
 class NaiveBaseline:
     def __init__(self, chunks: Sequence[Chunk]) -> None:
         self.chunks = list(chunks)
-        self.bm25 = BM25.build(bigrams(c.text) for c in self.chunks)
+        self.bm25 = build_bm25(bigrams(c.text) for c in self.chunks)
 
     def search(self, question: str, history: Sequence[Message] = (), k: int | None = None,
                mode: str | None = None) -> list[Hit]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from ..errors import MissingDependency
-from .metrics import ModeSummary
+from rag.errors import MissingDependency
+from rag.evaluation.metrics import ModeSummary
 
 METRICS = [("hit@5", "hit5"), ("MRR", "mrr"), ("answer", "answer"), ("cite P", "citation_precision"),
            ("cite R", "citation_recall"), ("refuse P", "refusal_precision"), ("refuse R", "refusal_recall"),

@@ -13,14 +13,14 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from ..errors import MissingDependency, RagError
-from ..settings import PROJECT_ROOT
-from .data import DEFAULT_GOLD, GoldSet, load_gold
-from .judge import EvidenceLocator
-from .metrics import summarize
-from .report import EvalReport, table, write
-from .runner import ModeRun, run_mode
-from .thresholds import THRESHOLDS, check
+from rag.errors import MissingDependency, RagError
+from rag.settings import PROJECT_ROOT
+from rag.evaluation.data import DEFAULT_GOLD, GoldSet, load_gold
+from rag.evaluation.judge import EvidenceLocator
+from rag.evaluation.metrics import summarize
+from rag.evaluation.report import EvalReport, table, write
+from rag.evaluation.runner import ModeRun, run_mode
+from rag.evaluation.thresholds import THRESHOLDS, check
 
 DEFAULT_OUT = PROJECT_ROOT / "eval" / "results"
 STAMP = "eval-code.sha256"  # in the index folder: the code_stamp() of its last build
@@ -85,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     paths = write(rep, out)
     try:
-        from .chart import write_chart
+        from rag.evaluation.chart import write_chart
 
         paths["modes.png"] = write_chart(summaries, out / "modes.png")
     except MissingDependency as exc:
@@ -110,7 +110,7 @@ def _wanted_rows(modes: str | None) -> tuple[str, ...]:
 
 
 def _settings(args: argparse.Namespace, gold: GoldSet, out: Path, wanted: Sequence[str]):
-    from ..settings import load_settings
+    from rag.settings import load_settings
 
     docs = args.docs or [str(PROJECT_ROOT / "seeds")] + ([gold.distractors] if gold.distractors else [])
     needs_dense = any(m in wanted for m in ("dense", "hybrid", "hybrid+rerank"))
@@ -121,8 +121,8 @@ def _settings(args: argparse.Namespace, gold: GoldSet, out: Path, wanted: Sequen
 
 
 def _open(settings, args: argparse.Namespace, wanted: Sequence[str]):
-    from ..build import build_index
-    from ..pipeline import Pipeline
+    from rag.index.build import build_index
+    from rag.pipeline import Pipeline
 
     stamp_file, stamp = Path(settings.index) / STAMP, code_stamp()
     code_changed = not stamp_file.is_file() or stamp_file.read_text(encoding="utf-8").strip() != stamp
@@ -157,7 +157,7 @@ def code_stamp() -> str:
 
 def _rows(pipe, wanted: Sequence[str]) -> list[tuple[str, object, str | None]]:
     """(label, asker, mode) for every row to run; a requested row that cannot run is an error."""
-    from .baseline import NaiveBaseline
+    from rag.evaluation.baseline import NaiveBaseline
 
     plain = copy.copy(pipe)
     plain.reranker = None  # the reranker wraps every mode; only the hybrid+rerank row keeps it

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..errors import RagError
-from ..settings import PROJECT_ROOT
+from rag.errors import RagError
+from rag.settings import PROJECT_ROOT
 
 DEFAULT_GOLD = PROJECT_ROOT / "eval"
 KINDS = ("fact", "unanswerable")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Iterable, Sequence
 
-from ..types import Chunk
+from rag.types import Chunk
 
 _SPACE = re.compile(r"\s+")
 _MARKER = re.compile(r"\[\d+\]")

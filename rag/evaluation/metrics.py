@@ -16,9 +16,9 @@ import statistics
 from dataclasses import asdict, dataclass
 from typing import Any, Sequence
 
-from .judge import RefusalScores, hit_at, mrr
-from .records import Record
-from .runner import ModeRun
+from rag.evaluation.judge import RefusalScores, hit_at, mrr
+from rag.evaluation.records import Record
+from rag.evaluation.runner import ModeRun
 
 
 @dataclass(frozen=True)

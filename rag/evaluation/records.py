@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .data import Facts
+from rag.evaluation.data import Facts
 
 SETS = ("fact", "unanswerable", "turn", "english")
 

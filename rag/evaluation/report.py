@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from .metrics import ModeSummary
-from .records import Record
-from .runner import SEARCH_DEPTH, ModeRun
-from .thresholds import Check
+from rag.evaluation.metrics import ModeSummary
+from rag.evaluation.records import Record
+from rag.evaluation.runner import SEARCH_DEPTH, ModeRun
+from rag.evaluation.thresholds import Check
 
 COLUMNS = [  # (header, ModeSummary field, format)
     ("hit@1", "hit1", "pct"), ("hit@3", "hit3", "pct"), ("hit@5", "hit5", "pct"), ("MRR", "mrr", "num"),

@@ -12,10 +12,10 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Protocol, Sequence
 
-from ..types import Answer, Hit, Message
-from .data import Facts, GoldSet
-from .judge import EvidenceLocator, first_rank, missing_facts, overlaps_evidence
-from .records import Record
+from rag.types import Answer, Hit, Message
+from rag.evaluation.data import Facts, GoldSet
+from rag.evaluation.judge import EvidenceLocator, first_rank, missing_facts, overlaps_evidence
+from rag.evaluation.records import Record
 
 SEARCH_DEPTH = 10  # ranks for hit@k and MRR are looked up this deep
 Progress = Callable[[str, int, int], None]  # (mode, done, total)

@@ -12,8 +12,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import RagError
-from .base import GenerationSettings, Generator
+from rag.errors import RagError
+from rag.llm.base import GenerationSettings, Generator
 
 __all__ = ["GENERATOR_KINDS", "GenerationSettings", "Generator", "make_generator"]
 
@@ -23,11 +23,11 @@ GENERATOR_KINDS = ("transformers", "openai")
 
 def _constructor(kind: str) -> Callable[..., Generator]:
     if kind == "transformers":
-        from .transformers_backend import TransformersGenerator
+        from rag.llm.transformers_backend import TransformersGenerator
 
         return TransformersGenerator
     if kind == "openai":
-        from .openai_backend import OpenAIGenerator
+        from rag.llm.openai_backend import OpenAIGenerator
 
         return OpenAIGenerator
     raise RagError(f"unknown generator '{kind}': use one of {', '.join(GENERATOR_KINDS)}")

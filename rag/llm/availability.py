@@ -11,7 +11,7 @@ import json
 import os
 from pathlib import Path
 
-from ..errors import MissingDependency, ModelUnavailable
+from rag.errors import MissingDependency, ModelUnavailable
 
 # Where a user points the generator at a local folder instead of a hub name.
 MODEL_SETTING = "RAG_LLM_MODEL"

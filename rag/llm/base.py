@@ -10,8 +10,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from ..errors import RagError
-from ..types import Message
+from rag.errors import RagError
+from rag.types import Message
 
 ROLES = frozenset({"system", "user", "assistant"})
 

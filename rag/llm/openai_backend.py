@@ -19,10 +19,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import BackendError, RagError
-from ..types import Message
-from .base import GenerationSettings, as_chat, one_line
-from .sse import StreamEndedError, read_events
+from rag.errors import BackendError, RagError
+from rag.types import Message
+from rag.llm.base import GenerationSettings, as_chat, one_line
+from rag.llm.sse import StreamEndedError, read_events
 
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 

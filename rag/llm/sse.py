@@ -16,8 +16,8 @@ import json
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from ..errors import BackendError
-from .base import one_line
+from rag.errors import BackendError
+from rag.llm.base import one_line
 
 _SKIPPED_FIELDS = (b"event:", b"id:", b"retry:")
 

@@ -17,10 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..errors import BackendError, MissingDependency, ModelUnavailable
-from ..types import Message
-from .availability import find_local_model
-from .base import GenerationSettings, as_chat, one_line
+from rag.errors import BackendError, MissingDependency, ModelUnavailable
+from rag.types import Message
+from rag.llm.availability import find_local_model
+from rag.llm.base import GenerationSettings, as_chat, one_line
 
 DEFAULT_MODEL = "Qwen/Qwen2.5-1.5B-Instruct"
 _EXTRA = "models"  # the pip extra (pyproject.toml) that brings torch and transformers
@@ -97,7 +97,7 @@ class TransformersGenerator:
     def encode(self, messages: list[Message]) -> dict[str, Any]:
         """The model inputs (`input_ids`, `attention_mask`) for `messages`, on the model's device.
         Control tokens inside message text (`<|im_end|>`) are encoded as plain text, so text
-        cannot forge a turn even where `rag.prompting.neutralize` was not applied."""
+        cannot forge a turn even where `rag.answer.prompting.neutralize` was not applied."""
         tokenizer, _, device = self.load()
         chat = as_chat(messages)
         try:

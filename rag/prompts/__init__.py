@@ -10,13 +10,18 @@ placeholder or a typo fails loudly instead of shipping a prompt with a literal
 """
 from __future__ import annotations
 
+import re
 import string
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
-from ..errors import RagError
+from rag.errors import RagError
+from rag.types import Message
 
 PROMPTS_DIR = Path(__file__).resolve().parent
+_TAG_START = re.compile(r"<(?=\s*[/!?|｜]|\s*[^\W\d_])")
+_CITATION = re.compile(r"\s?\[\d+\]")
 
 
 @cache
@@ -52,3 +57,30 @@ def fill(name: str, **values: str) -> str:
         extra = ", ".join(f"${k}" for k in unused)
         raise RagError(f"prompt template '{name}' has no placeholder for {extra}")
     return load_template(name).substitute(values)
+
+
+def neutralize(text: str) -> str:
+    """Text with tag-like `<` made inert: '</passage><system>' -> '＜/passage>＜system>'."""
+    return _TAG_START.sub("＜", text)
+
+
+def recent_history(history: Sequence[Message], limit_chars: int) -> list[Message]:
+    """The latest user/assistant turns within `limit_chars`, starting with a user turn and
+    ending with an assistant one (strict chat templates reject other orders)."""
+    kept: list[Message] = []
+    used = 0
+    for m in reversed(history):
+        if m.role not in ("user", "assistant"):
+            continue
+        # Old answers cite old passage numbers; keeping `[n]` would invite wrong citations.
+        content = neutralize(_CITATION.sub("", m.content).strip())
+        if used + len(content) > limit_chars:
+            break
+        kept.append(Message(m.role, content))
+        used += len(content)
+    kept.reverse()
+    while kept and kept[0].role != "user":
+        kept.pop(0)
+    while kept and kept[-1].role != "assistant":
+        kept.pop()
+    return kept

@@ -1,0 +1,156 @@
+"""The offline answerer: quote the sentence(s) that answer the question, with [n] markers.
+
+The best one or two sentences (see candidates.py) are the answer, quoted verbatim
+so every figure is exactly the document's. The answer is refused when the best
+evidence covers too little of the question, is about another name than the one
+asked about, or when a figure is asked for and the evidence gives none.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Iterator, Sequence
+
+from rag.index.bm25 import BM25
+from rag.answer.candidates import ASKS_WHO, SPEECH, Candidate, SentenceScorer, sentence_before
+from rag.text.numbers import extract_quantities
+from rag.answer.prompting import REFUSAL_EN, REFUSAL_ZH  # one wording for every backend
+from rag.answer.support import QuestionTerms, missing_terms, question_terms
+from rag.text.tokenize import Tokenizer
+from rag.types import Chunk, Citation, Draft, FollowUp, Hit, Message
+
+# Questions whose answer must be a figure: evidence without one cannot answer them.
+_NEEDS_NUMBER = re.compile(r"多少|(?<!哪)几(?!乎)|百分之几|多大|多高|多长|多久|占比|how (many|much)", re.I)
+# Questions for an amount of money: a count or a growth rate does not answer them.
+_NEEDS_MONEY = re.compile(r"多少钱|花了多少|金额|(成交额|销售额|GMV|营业额|收入|卖了)(是|为|达到?|有|一共)?多少(?![倍个家次台%])",
+                          re.I)
+_GROWTH = re.compile(r"增长|涨|同比|增幅|倍|百分|比例")
+_MAX_ANSWER_CHARS = 220
+
+
+def is_english(text: str) -> bool:
+    letters = sum(ch.isascii() and ch.isalpha() for ch in text)
+    cjk = sum("\u4e00" <= ch <= "\u9fff" for ch in text)
+    return letters > 3 * cjk and letters > 0
+
+
+def refusal_text(question: str) -> str:
+    return REFUSAL_EN if is_english(question) else REFUSAL_ZH
+
+
+class ExtractiveAnswerer:
+    name = "extractive"
+
+    def __init__(self, tokenizer: Tokenizer, bm25: BM25, min_support: float = 0.4, max_sentences: int = 2,
+                 chunks: Sequence[Chunk] = ()) -> None:
+        self.tokenizer, self.bm25 = tokenizer, bm25
+        self.min_support, self.max_sentences = min_support, max_sentences
+        self.scorer = SentenceScorer(tokenizer)
+        self.by_doc: dict[str, list[Chunk]] = defaultdict(list)
+        for c in chunks:
+            self.by_doc[c.doc_id].append(c)
+
+    def stream(self, question: str, hits: Sequence[Hit], history: Sequence[Message] = (),
+               followup: FollowUp | None = None) -> Iterator[str | Draft]:
+        draft = self.answer(question, hits, followup)
+        yield draft.text
+        yield draft
+
+    def answer(self, question: str, hits: Sequence[Hit], followup: FollowUp | None = None) -> Draft:
+        """The answer to `followup` (the standalone question; `question` itself when None)."""
+        fu = followup or FollowUp(question, question)
+        q = question_terms(fu.question, fu.context, self.tokenizer, self.bm25)
+        if not q.main or not hits:
+            return self._refuse(question, "the question has no searchable words" if not q.main else "nothing retrieved")
+        cands = sorted(self.scorer.candidates(fu.question, q, hits), key=lambda c: -c.score)
+        if not cands:
+            return self._refuse(question, "no sentence in the retrieved passages")
+        named = [c for c in cands if not c.missing_names]
+        if not named:
+            return self._refuse(question, f"no passage says {'、'.join(cands[0].missing_names)} "
+                                          "in connection with the rest of the question")
+        cands = named
+        best = cands[0]
+        if best.support < self.min_support:
+            missing = missing_terms(q, self.scorer.evidence(best.chunk, best.sentence))
+            return self._refuse(question, f"best evidence covers {best.support:.0%} of the question; "
+                                          f"not found: {'、'.join(missing[:5])}")
+        chosen = self._choose(cands, q)
+        if ASKS_WHO.search(fu.question):
+            chosen = self._with_speaker(chosen)
+        if _NEEDS_NUMBER.search(fu.question) and not any(extract_quantities(c.sentence.text) for c in chosen):
+            return self._refuse(question, "the question asks for a figure and the passages give none")
+        if _NEEDS_MONEY.search(fu.question) and not _GROWTH.search(fu.question) \
+                and not any(_has_money(c.sentence.text) for c in chosen):
+            return self._refuse(question, "the question asks for an amount of money and the passages give none")
+        draft = self._compose(chosen)
+        if fu.question != question:
+            draft = Draft(draft.text, False, draft.citations, {**draft.check, "standalone_question": fu.question})
+        return draft
+
+    def _choose(self, cands: list[Candidate], q: QuestionTerms) -> list[Candidate]:
+        chosen = [cands[0]]
+        covered = set(self.tokenizer.tokens(cands[0].sentence.text))
+        for c in cands[1:]:
+            if len(chosen) >= self.max_sentences:
+                break
+            total = sum(len(x.sentence.text) for x in chosen) + len(c.sentence.text)
+            if c.score < 0.8 * cands[0].score or total > _MAX_ANSWER_CHARS:
+                continue
+            if c.missing_names or any(_overlaps(c, x) for x in chosen):
+                continue
+            new = set(self.tokenizer.tokens(c.sentence.text)) & set(q.main) - covered
+            # An equally good sentence from another article: the question may mean either
+            # (two festivals, two reports), so both are quoted, each with its source.
+            other_doc = c.chunk.doc_id not in {x.chunk.doc_id for x in chosen} and c.score >= 0.9 * cands[0].score
+            if new or other_doc:
+                chosen.append(c)
+                covered |= new
+        return sorted(chosen, key=lambda c: (c.rank, c.sentence.start))
+
+    def _with_speaker(self, chosen: list[Candidate]) -> list[Candidate]:
+        """For "who said…": a quote's speaker is often named in the sentence before it,
+        which may sit in the previous chunk."""
+        first = chosen[0]
+        if SPEECH.search(first.sentence.text):
+            return chosen
+        found = sentence_before(self.by_doc.get(first.chunk.doc_id, [first.chunk]), first.sentence)
+        if found and SPEECH.search(found[1].text):
+            chunk, sent = found
+            return [Candidate(chunk, first.rank, sent, first.score, first.support)] + chosen
+        return chosen
+
+    def _compose(self, chosen: list[Candidate]) -> Draft:
+        numbers: dict[str, int] = {}
+        citations: list[Citation] = []
+        parts: list[str] = []
+        for c in chosen:
+            chunk = c.chunk
+            if chunk.chunk_id not in numbers:
+                numbers[chunk.chunk_id] = len(numbers) + 1
+                citations.append(Citation(
+                    n=numbers[chunk.chunk_id], title=chunk.title, url=chunk.url, text=chunk.text,
+                    doc_id=chunk.doc_id, chunk_id=chunk.chunk_id, start=chunk.start, end=chunk.end,
+                    section=chunk.section, quote=c.sentence.text, quote_start=c.sentence.start,
+                    quote_end=c.sentence.end))
+            parts.append(f"{c.sentence.text}[{numbers[chunk.chunk_id]}]")
+        support = min(c.support for c in chosen)
+        return Draft("".join(parts), False, tuple(citations), {"support": round(support, 3)})
+
+    def _refuse(self, question: str, reason: str) -> Draft:
+        return Draft(refusal_text(question), True, (), {"refusal_reason": reason})
+
+
+def _has_money(text: str) -> bool:
+    """An amount in 元 (or a currency) is stated: "30亿元", "10亿元", "$5 million"."""
+    for q in extract_quantities(text):
+        after = text[q.end:q.end + 2]
+        if after.startswith(("元", "美元", "块")) or q.surface.endswith("元") or (q.start > 0 and text[q.start - 1] in "$¥￥"):
+            return True
+    return False
+
+
+def _overlaps(a: Candidate, b: Candidate) -> bool:
+    """Same sentence seen through two overlapping chunks."""
+    return (a.chunk.doc_id == b.chunk.doc_id and a.sentence.start < b.sentence.end
+            and b.sentence.start < a.sentence.end)
