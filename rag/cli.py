@@ -1,4 +1,4 @@
-"""`rag index | ask | serve | eval | bench`: every failure is one line on stderr, exit code 2.
+"""`rag index | ask | serve | kb | eval | bench`: every failure is one line on stderr, exit code 2.
 
 Heavy modules are imported inside the command that needs them, so `rag ask` in
 lexical mode never imports torch.
@@ -18,7 +18,8 @@ log = logging.getLogger("rag")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--index", help="index folder (default: the repository's index/)")
+    p.add_argument("--kb", help="knowledge base name (default: default); see `rag kb list`")
+    p.add_argument("--index", help="index folder (default: the knowledge base's own)")
     p.add_argument("--docs", nargs="+", help="document files or folders (default: the repository's seeds/)")
     p.add_argument("--mode", choices=["auto", "lexical", "dense", "hybrid"], help="retrieval mode (default: auto)")
     p.add_argument("--embed-model", dest="embed_model", help="sentence-transformers model name or local path")
@@ -56,6 +57,13 @@ def parser() -> argparse.ArgumentParser:
     _generation(p)
     _common(p)
 
+    p = sub.add_parser("kb", help="list, create, delete or describe knowledge bases",
+                       description="Knowledge bases: separate sets of documents, each with its own index.")
+    p.add_argument("action", choices=["list", "create", "delete", "info"])
+    p.add_argument("name", nargs="?", help="knowledge base name (create, delete, info)")
+    p.add_argument("--docs", nargs="+", help="create: its document files or folders")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
     p = sub.add_parser("eval", help="run the gold set and report scores", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p = sub.add_parser("bench", help="benchmark speed and scale", add_help=False)
@@ -66,7 +74,7 @@ def parser() -> argparse.ArgumentParser:
 def _settings(args: argparse.Namespace):
     from rag.settings import load_settings
 
-    keys = ("index", "docs", "mode", "embed_model", "k", "answerer", "host", "port", "chunk_size", "chunk_overlap",
+    keys = ("kb", "index", "docs", "mode", "embed_model", "k", "answerer", "host", "port", "chunk_size", "chunk_overlap",
             "llm_model", "openai_base_url", "openai_model")
     return load_settings({k: getattr(args, k, None) for k in keys})
 
@@ -90,10 +98,34 @@ def _progress(quiet: bool):
     return update
 
 
+def _open_kb(args: argparse.Namespace, creating: bool = False):
+    """Settings for the command, after checking that its knowledge base or index exists: a mistyped
+    name or path is a one-line error listing what exists, never a silent new build."""
+    from pathlib import Path
+
+    from rag import kb
+
+    settings = _settings(args)
+    if creating and getattr(args, "docs", None):
+        if settings.kb != kb.DEFAULT:  # `rag index --kb NAME --docs DIR` creates or re-points it
+            kb.create(settings.kb, tuple(args.docs), exist_ok=True)
+        return _settings(args)
+    if settings.kb != kb.DEFAULT or not kb.exists(settings.kb):
+        kb.get(settings.kb)  # raises, listing the knowledge bases there are
+    if getattr(args, "index", None) and not getattr(args, "docs", None):
+        root = Path(args.index)
+        if not (root / "CURRENT").is_file():
+            raise RagError(f"no index at {root}: build one with `rag index --index {root} --docs DIR`, "
+                           f"or use a knowledge base ({', '.join(kb.names())})")
+    if not settings.docs:
+        raise RagError(f"knowledge base '{settings.kb}' has no documents: run `rag index --kb {settings.kb} --docs DIR`")
+    return settings
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     from rag.index.build import build_index
 
-    settings = _settings(args)
+    settings = _open_kb(args, creating=True)
     report = build_index(settings, force=args.force, progress=_progress(args.quiet))
     if args.quiet:  # otherwise the log has already shown each one as it happened
         for line in report.skipped:
@@ -134,7 +166,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from rag.render import render_text
 
     questions = _questions(args)
-    settings = _settings(args)
+    settings = _open_kb(args)
     pipe = Pipeline.open(settings, progress=_progress(args.quiet))
     if not args.quiet and not args.json:
         info = pipe.mode_info()
@@ -156,7 +188,32 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from ui.app import launch
     except ImportError as exc:
         raise RagError(f"the web UI cannot start ({exc}): run `pip install -e \".[ui]\"`") from None
-    launch(_settings(args), quiet=args.quiet)
+    launch(_open_kb(args), quiet=args.quiet)
+    return 0
+
+
+def cmd_kb(args: argparse.Namespace) -> int:
+    from rag import kb
+
+    if args.action == "list":
+        rows = [kb.info(n) for n in kb.names()]
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False))
+        for r in [] if args.json else rows:
+            idx = r["index"]
+            built = f"{idx['documents']} documents, {idx['chunks']} chunks" if idx else "not built yet"
+            print(f"{r['name']}\t{built}\t{r['path']}")
+        return 0
+    if not args.name:
+        raise RagError(f"`rag kb {args.action}` needs a knowledge base name")
+    if args.action == "create":
+        base = kb.create(args.name, tuple(args.docs or ()))
+        print(f"created knowledge base '{base.name}' at {base.path}; build it with `rag index --kb {base.name}`"
+              + ("" if base.docs else f" --docs DIR (or put files in {base.uploads})"))
+    elif args.action == "delete":
+        print(f"deleted knowledge base '{args.name}' ({kb.delete(args.name)})")
+    else:
+        print(json.dumps(kb.info(args.name), ensure_ascii=False, indent=None if args.json else 1))
     return 0
 
 
@@ -172,7 +229,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench_main(args.rest)
 
 
-COMMANDS = {"index": cmd_index, "ask": cmd_ask, "serve": cmd_serve, "eval": cmd_eval, "bench": cmd_bench}
+COMMANDS = {"index": cmd_index, "ask": cmd_ask, "serve": cmd_serve, "kb": cmd_kb, "eval": cmd_eval,
+            "bench": cmd_bench}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

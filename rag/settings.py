@@ -2,6 +2,9 @@
 
 The config file is `rag.toml` in the working directory, or the file named by
 `RAG_CONFIG`; keys are the field names below (top level or under `[rag]`).
+A knowledge base (`kb`, see rag/kb.py) brings its own index folder, documents and
+settings, which rank between the config file and the environment; an explicit
+`index` or `docs` still wins.
 Environment variables are the upper-cased names with a `RAG_` prefix
 (`RAG_K=8`, `RAG_EMBED_MODEL=/models/bge-small-zh`, `RAG_DOCS=a:b`).
 """
@@ -27,6 +30,7 @@ def _default_docs() -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Settings:
+    kb: str = "default"
     docs: tuple[str, ...] = field(default_factory=_default_docs)
     index: str = str(PROJECT_ROOT / "index")
     k: int = 5
@@ -102,7 +106,32 @@ def load_settings(flags: Mapping[str, Any] | None = None, env: Mapping[str, str]
     elif "RAG_CONFIG" in env:
         raise RagError(f"config file {path} (from RAG_CONFIG) does not exist")
     names = {f.name for f in fields(Settings)}
-    env_values = {k[4:].lower(): v for k, v in env.items() if k.startswith("RAG_") and k[4:].lower() in names}
-    values.update(_from_mapping(env_values, "the environment"))
-    values.update(_from_mapping({k: v for k, v in (flags or {}).items() if v is not None}, "the command line"))
+    env_values = _from_mapping({k[4:].lower(): v for k, v in env.items()
+                                if k.startswith("RAG_") and k[4:].lower() in names}, "the environment")
+    flag_values = _from_mapping({k: v for k, v in (flags or {}).items() if v is not None}, "the command line")
+    name = flag_values.get("kb") or env_values.get("kb") or values.get("kb") or "default"
+    explicit = {**values, **env_values, **flag_values}
+    values.update(_kb_values(name, explicit, env))
+    values.update(env_values)
+    values.update(flag_values)
     return Settings(**values)
+
+
+def _kb_values(name: str, explicit: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+    """The knowledge base's index folder, documents and own settings, unless given explicitly."""
+    from rag import kb
+
+    out: dict[str, Any] = {"kb": name}
+    if name == kb.DEFAULT and "index" in explicit:
+        return out  # an explicit index outside any knowledge base: as before
+    if "index" not in explicit:
+        out["index"] = str(kb.kb_dir(name, env))
+    if not kb.exists(name, env):
+        # `rag index --kb NEW --docs DIR` creates it; other commands say it is missing.
+        return out if "docs" in explicit else {**out, "docs": ()}
+    base = kb.get(name, env)
+    out.update(_from_mapping({k: v for k, v in base.settings.items() if k not in ("kb", "index", "docs")},
+                             f"knowledge base '{name}'"))
+    if "docs" not in explicit and base.docs:
+        out["docs"] = base.docs
+    return out
