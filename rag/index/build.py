@@ -62,13 +62,14 @@ def corpus_words(docs: tuple[Document, ...]) -> list[str]:
 
 # The code and data that decide what an index holds: a change to any of them makes
 # the next build (and `rag ask`) rebuild instead of reusing a stale index.
-_INGEST_FILES = ("clean.py", "documents.py", "seedformat.py", "sentences.py", "chunking.py", "tokenize.py",
-                 "data/domain_words.txt", "data/synonyms.txt", "data/stopwords.txt")
+_INGEST_FILES = ("ingest/clean.py", "ingest/documents.py", "ingest/seedformat.py", "ingest/chunking.py",
+                 "text/sentences.py", "text/tokenize.py", "text/wordlists.py", "text/data/domain_words.txt",
+                 "text/data/synonyms.txt", "text/data/stopwords.txt")
 
 
 def ingest_fingerprint() -> str:
     h = hashlib.sha256()
-    base = Path(__file__).parent
+    base = Path(__file__).resolve().parent.parent  # rag/
     for name in _INGEST_FILES:
         try:
             h.update(name.encode() + b"\0" + (base / name).read_bytes())
