@@ -90,8 +90,7 @@ def test_pdf_renamed_txt_is_sniffed_as_pdf(tmp_path):
 
 
 def test_scanned_pdf_is_reported(tmp_path):
-    from PIL import Image
-
+    Image = pytest.importorskip("PIL.Image")
     img = tmp_path / "scan.png"
     Image.new("RGB", (200, 100), "white").save(img)
     path = tmp_path / "扫描件.pdf"
