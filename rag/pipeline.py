@@ -206,10 +206,10 @@ def _load_models(index: LoadedIndex, settings: Settings):
     if info["model"] != settings.embed_model and settings.mode in ("dense", "hybrid"):
         raise IndexMismatch(f"index was built with embedding model '{info['model']}', not '{settings.embed_model}': "
                             "run `rag index --force` to rebuild it")
-    from rag.index.embedder import SentenceTransformerEmbedder
+    from rag.index.embedder import query_embedder
 
     try:
-        embedder = SentenceTransformerEmbedder(info["model"], settings.device)
+        embedder = query_embedder(info["model"], settings.device)
     except ModelUnavailable as exc:
         notes.append(f"lexical retrieval only: {exc}")
         return None, None, notes

@@ -176,3 +176,31 @@ class SentenceTransformerEmbedder:
         import torch
 
         return torch.autocast(self.model.device.type, dtype=torch.bfloat16)
+
+
+class NumpyQueryEmbedder:
+    """Questions embedded without torch (rag/index/numpy_encoder.py): the same vectors as the
+    sentence-transformers model, a cold start of a fraction of a second instead of ~6 s."""
+
+    def __init__(self, model: str, path: Path) -> None:
+        from rag.index.numpy_encoder import NumpyEncoder
+
+        self.encoder = NumpyEncoder(path)
+        self.name, self.dim, self.precision = model, self.encoder.dim, "fp32-numpy"
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return self.encoder.embed(list(texts))
+
+
+def query_embedder(model: str, device: str = "auto") -> Embedder:
+    """The embedder for questions: the numpy encoder where it reads the model (CPU, BERT/XLM-R),
+    else sentence-transformers. RAG_QUERY_ENCODER=torch forces sentence-transformers."""
+    path = locate_model(model)
+    if path is not None and device in ("auto", "cpu") and os.environ.get("RAG_QUERY_ENCODER", "numpy") != "torch":
+        from rag.index.numpy_encoder import Unsupported
+
+        try:
+            return NumpyQueryEmbedder(model, path)
+        except Unsupported as exc:
+            log.info("questions embedded by sentence-transformers: %s", exc)
+    return SentenceTransformerEmbedder(model, device)

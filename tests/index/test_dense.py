@@ -71,3 +71,18 @@ def test_model_mismatch_says_what_to_run(dense_settings):
     other = dense_settings.replace(embed_model="some/other-model")
     with pytest.raises(IndexMismatch, match="rag index --force"):
         Pipeline.open(other, build_if_missing=False)
+
+
+def test_hybrid_questions_need_no_torch(dense_settings):
+    """A hybrid `rag ask` embeds the question with the numpy encoder: torch is never imported."""
+    build_index(dense_settings)
+    code = ("import sys, rag.cli; rag.cli.main(['ask', '--json', '天猫双11有多少品牌成交额破亿？', '--index', %r, "
+            "'--embed-model', %r, '--mode', 'hybrid']);"
+            "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH')" % (dense_settings.index, dense_settings.embed_model))
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert "NO-TORCH" in r.stdout, r.stdout + r.stderr
+    answer = __import__("json").loads(r.stdout.splitlines()[0])
+    assert answer["mode"]["retrieval"] == "hybrid" and "373" in answer["answer"]
