@@ -219,7 +219,7 @@ def _doc_batches(docs, chars: int = 600_000):
 
 
 def _build_dense(settings: Settings, tmp: Path, keys: list[str], previous, stage, progress, embedder=None):
-    from rag.index.embedder import SentenceTransformerEmbedder, default_instruction
+    from rag.index.embedder import SentenceTransformerEmbedder, default_instruction, passage_prefix
     from rag.index.npyfile import NpyWriter
     from rag.index.vectors import build_index as build_vectors, choose_spec, save_index
 
@@ -229,6 +229,9 @@ def _build_dense(settings: Settings, tmp: Path, keys: list[str], previous, stage
     stage["model_load_ms"] = (time.perf_counter() - t) * 1000
     instruction = default_instruction(settings.embed_model) if settings.query_instruction == "auto" \
         else settings.query_instruction
+    prefix = passage_prefix(settings.embed_model)
+    if prefix:
+        keys = [_vector_key(prefix, k) for k in keys]  # a passage embedded with another prefix is another vector
     t = time.perf_counter()
     n = len(keys)
     old_keys, old_vectors = _previous_vectors(previous, settings.embed_model)
@@ -243,7 +246,7 @@ def _build_dense(settings: Settings, tmp: Path, keys: list[str], previous, stage
     with open(tmp / "chunks.jsonl", encoding="utf-8") as f:
         lines = iter(f)
         for start in _progress(range(0, n, step), "embedding", progress, total=n, step=step):
-            texts = [index_text(Chunk.from_dict(json.loads(next(lines)))) for _ in range(min(step, n - start))]
+            texts = [prefix + index_text(Chunk.from_dict(json.loads(next(lines)))) for _ in range(min(step, n - start))]
             probe_texts += [_probe(x, rng) for i, x in enumerate(texts, start) if i in probes]
             block = np.zeros((len(texts), embedder.dim), dtype=np.float32)
             cached = [(i, old_keys[keys[start + i]]) for i in range(len(texts)) if keys[start + i] in old_keys]
@@ -265,7 +268,8 @@ def _build_dense(settings: Settings, tmp: Path, keys: list[str], previous, stage
     (tmp / "vector_keys.json").write_text(json.dumps(keys), encoding="utf-8")
     stage["faiss_ms"] = (time.perf_counter() - t) * 1000
     info = {"model": settings.embed_model, "dim": embedder.dim, "normalized": True,
-            "query_instruction": instruction, "vector_index": spec.to_dict()}
+            "query_instruction": instruction, "passage_prefix": prefix, "vector_index": spec.to_dict(),
+            "precision": getattr(embedder, "precision", "fp32")}
     return info, reused
 
 

@@ -74,9 +74,38 @@ def locate_model(name_or_path: str) -> Path | None:
 
 
 def default_instruction(model: str) -> str:
-    """BGE Chinese models expect an instruction before short queries."""
+    """What goes before a question: the model folder's own `query` prompt (E5: "query: "), else
+    BGE Chinese models' retrieval instruction, else nothing."""
+    query, _ = model_prompts(model)
+    if query is not None:
+        return query
     low = model.lower()
     return BGE_ZH_INSTRUCTION if "bge" in low and "zh" in low and "m3" not in low else ""
+
+
+def passage_prefix(model: str) -> str:
+    """What goes before a passage: the folder's `passage`/`document` prompt (E5: "passage: ")."""
+    return model_prompts(model)[1] or ""
+
+
+def model_prompts(model: str) -> tuple[str | None, str | None]:
+    """(query prompt, passage prompt) from a sentence-transformers folder's config, None when absent.
+
+    E5 models are trained with "query: " / "passage: " and lose much of their quality without them."""
+    path = locate_model(model)
+    if path is None:
+        return None, None
+    try:
+        import json
+
+        prompts = json.loads((path / "config_sentence_transformers.json").read_text(encoding="utf-8")).get("prompts")
+    except (OSError, ValueError):
+        return None, None
+    if not isinstance(prompts, dict):
+        return None, None
+    query = prompts.get("query")
+    passage = prompts.get("passage", prompts.get("document"))
+    return (query if isinstance(query, str) else None), (passage if isinstance(passage, str) else None)
 
 
 PRECISIONS = ("auto", "fp32", "bf16", "int8")
