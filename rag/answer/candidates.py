@@ -38,6 +38,9 @@ class Candidate:
     score: float
     support: float
     missing_names: tuple[str, ...] = ()
+    own: float = 0.0  # coverage of the question by the sentence alone
+    position: int = 0  # the sentence's index in its chunk
+    hit_score: float = 0.0  # the chunk's retrieval score
 
 
 class SentenceScorer:
@@ -64,7 +67,8 @@ class SentenceScorer:
                 around = [t for t in q.names if window.presence(t) == 1.0]
                 support = coverage(q, Evidence(own.tokens | set(around), own.text + " " + " ".join(around)))
                 missing = tuple(self.missing_names(q, s.text, window, hit.chunk.title))
-                score = 0.55 * coverage(q, own) + 0.35 * support + 0.05 / (1 + i) - 0.3 * len(missing)
+                own_cov = coverage(q, own)
+                score = 0.55 * own_cov + 0.35 * support + 0.05 / (1 + i) - 0.3 * len(missing)
                 if wants_number and HAS_DIGIT.search(s.text):
                     score += 0.08
                 if wants_who and SPEECH.search(s.text):
@@ -75,7 +79,7 @@ class SentenceScorer:
                     score += 0.15
                 if len(s.text) < 6:
                     score -= 0.2
-                yield Candidate(hit.chunk, i, s, score, support, missing)
+                yield Candidate(hit.chunk, i, s, score, support, missing, own_cov, j, hit.score)
 
     def missing_names(self, q: QuestionTerms, text: str, window: Evidence, title: str = "") -> list[str]:
         """Names of the question the answer's own scope does not mention.

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import replace
 from typing import Iterator, Sequence
 
 from rag.index.bm25 import BM25
 from rag.answer.candidates import ASKS_WHO, SPEECH, Candidate, SentenceScorer, sentence_before
 from rag.text.numbers import extract_quantities
 from rag.answer.prompting import REFUSAL_EN, REFUSAL_ZH  # one wording for every backend
+from rag.answer.selector import Selector, featurize, load_selector
 from rag.answer.support import QuestionTerms, missing_terms, question_terms
 from rag.text.tokenize import Tokenizer
 from rag.types import Chunk, Citation, Draft, FollowUp, Hit, Message
@@ -42,8 +44,10 @@ class ExtractiveAnswerer:
     name = "extractive"
 
     def __init__(self, tokenizer: Tokenizer, bm25: BM25, min_support: float = 0.4, max_sentences: int = 2,
-                 chunks: Sequence[Chunk] = ()) -> None:
+                 chunks: Sequence[Chunk] = (), selector: Selector | None | bool = True) -> None:
         self.tokenizer, self.bm25 = tokenizer, bm25
+        # True: the fitted weights shipped with the package (hand scores when absent); None: hand scores.
+        self.selector = load_selector() if selector is True else (selector or None)
         self.min_support, self.max_sentences = min_support, max_sentences
         self.scorer = SentenceScorer(tokenizer)
         self.by_doc: dict[str, list[Chunk]] = defaultdict(list)
@@ -62,19 +66,24 @@ class ExtractiveAnswerer:
         q = question_terms(fu.question, fu.context, self.tokenizer, self.bm25)
         if not q.main or not hits:
             return self._refuse(question, "the question has no searchable words" if not q.main else "nothing retrieved")
-        cands = sorted(self.scorer.candidates(fu.question, q, hits), key=lambda c: -c.score)
-        if not cands:
+        hand, learned, spans = self.ranked(fu.question, q, hits)
+        if not hand:
             return self._refuse(question, "no sentence in the retrieved passages")
-        named = [c for c in cands if not c.missing_names]
+        # Whether to answer is decided on the hand scores' best sentence (names, support);
+        # which sentence answers, by the fitted selector when there is one.
+        named = [c for c in hand if not c.missing_names]
         if not named:
-            return self._refuse(question, f"no passage says {'、'.join(cands[0].missing_names)} "
+            return self._refuse(question, f"no passage says {'、'.join(hand[0].missing_names)} "
                                           "in connection with the rest of the question")
-        cands = named
-        best = cands[0]
+        best = named[0]
         if best.support < self.min_support:
             missing = missing_terms(q, self.scorer.evidence(best.chunk, best.sentence))
             return self._refuse(question, f"best evidence covers {best.support:.0%} of the question; "
                                           f"not found: {'、'.join(missing[:5])}")
+        cands = [c for c in learned if not c.missing_names]
+        if self.selector is not None and cands[0].score < self.selector.threshold:
+            return self._refuse(question, f"the best sentence answers with probability {cands[0].score:.2f} "
+                                          f"(< {self.selector.threshold:.2f})")
         chosen = self._choose(cands, q)
         if ASKS_WHO.search(fu.question):
             chosen = self._with_speaker(chosen)
@@ -84,9 +93,23 @@ class ExtractiveAnswerer:
                 and not any(_has_money(c.sentence.text) for c in chosen):
             return self._refuse(question, "the question asks for an amount of money and the passages give none")
         draft = self._compose(chosen)
+        span = spans.get((chosen[0].chunk.chunk_id, chosen[0].sentence.start))
+        if span is not None:  # the figure/name/date/place of the asked type nearest the question's words
+            draft = replace(draft, check={**draft.check, "short_answer": span.text})
         if fu.question != question:
             draft = Draft(draft.text, False, draft.citations, {**draft.check, "standalone_question": fu.question})
         return draft
+
+    def ranked(self, question: str, q: QuestionTerms, hits: Sequence[Hit]):
+        """Candidates best first by the hand scores, and by the fitted selector (the same when
+        there is none), and each candidate's answer span of the asked type, by (chunk, start)."""
+        cands = list(self.scorer.candidates(question, q, hits))
+        scored = featurize(question, q, cands, self.tokenizer, self.bm25)
+        learned = cands
+        if self.selector is not None:
+            learned = [replace(c, score=self.selector.prob(s.features)) for c, s in zip(cands, scored)]
+        spans = {(c.chunk.chunk_id, c.sentence.start): s.span for c, s in zip(cands, scored)}
+        return sorted(cands, key=lambda c: -c.score), sorted(learned, key=lambda c: -c.score), spans
 
     def _choose(self, cands: list[Candidate], q: QuestionTerms) -> list[Candidate]:
         chosen = [cands[0]]

@@ -54,6 +54,10 @@ def parser() -> argparse.ArgumentParser:
     for metric, (flag, words) in THRESHOLDS.items():
         ap.add_argument(flag, dest=metric, type=_share, metavar="SHARE",
                         help=f"exit 1 when {words} of the default mode is below SHARE")
+    ap.add_argument("--squad", metavar="FILE", help="also evaluate on a SQuAD-layout JSON (e.g. CMRC 2018): its "
+                    "passages indexed apart, its questions asked through the pipeline (see rag/evaluation/squad.py)")
+    ap.add_argument("--split", choices=["fit", "report", "all"], default="report",
+                    help="which fixed split of the --squad questions to ask (default: report)")
     ap.add_argument("-q", "--quiet", action="store_true", help="print only the table and threshold failures")
     return ap
 
@@ -91,11 +95,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MissingDependency as exc:
         print(f"warning: no chart: {exc}", file=sys.stderr)
     print("\n".join(table(summaries)))
+    if args.squad:
+        _squad(args, out, paths)
     for c in checks:
         if not c.passed:
             print(f"threshold not met: {c.message}", file=sys.stderr)
     _say(args, f"eval: wrote {', '.join(_show(p) for p in paths.values())} in {rep.wall_s:.1f} s")
     return 0 if all(c.passed for c in checks) else 1
+
+
+def _squad(args: argparse.Namespace, out: Path, paths: dict) -> None:
+    """The SQuAD-layout table beside the gold set's: squad.md/json, and appended to report.md/json."""
+    import json
+
+    from rag.evaluation import squad
+
+    result = squad.run_squad(args.squad, args.split, args.k)
+    paths.update(squad.write(result, out))
+    lines = squad.table(result)
+    with paths["report.md"].open("a", encoding="utf-8") as f:
+        f.write(f"\n## {Path(args.squad).name} (SQuAD layout, split {args.split})\n\n" + "\n".join(lines) + "\n")
+    report = json.loads(paths["report.json"].read_text(encoding="utf-8"))
+    report["squad"] = {k: v for k, v in result.items() if not k.endswith("records")}
+    paths["report.json"].write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+    _say(args, f"eval: {args.squad}: {result['summary']['questions']} questions in {result['wall_s']} s")
 
 
 def _wanted_rows(modes: str | None) -> tuple[str, ...]:

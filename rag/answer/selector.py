@@ -1,0 +1,142 @@
+"""Which retrieved sentence answers the question? A small learned model over general features.
+
+Every candidate sentence (candidates.py) gets the features below; a logistic regression,
+fitted on questions nobody here tuned rules for (the fit split of CMRC 2018) and the gold
+set, weighs them into the probability that the sentence holds the answer. The weights are
+plain JSON (`data/selector.json`), applied here without scikit-learn; they are rebuilt by
+`python -m rag.evaluation.fit_selector`. The same probability, against the fitted
+`threshold`, decides whether the best evidence is good enough to answer at all.
+
+Features (all general, none about a topic): the sentence's own coverage of the question's
+words and with its subject from around it, names of the question it misses, sentence-level
+BM25 against the question (relative to the best candidate), the answer type the question
+asks for (quantity, time, person, place, org) and whether the sentence has such a span that
+is not a question word, how near it sits to the question words the sentence repeats, how
+much of the sentence is new to the question, the chunk's rank and score, the sentence's
+position and length, and the hand-weighted score of candidates.py.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+from rag.answer.answer_type import Span, expected_type, typed_spans
+from rag.answer.candidates import Candidate
+from rag.answer.support import QuestionTerms
+from rag.index.bm25 import BM25
+from rag.text.tokenize import Tokenizer, fold
+
+WEIGHTS = Path(__file__).parent / "data" / "selector.json"
+FEATURES = ("own", "support", "missing", "bm25_rel", "bm25_top", "own_rel", "type_asked", "has_type",
+            "type_near", "novel", "rank_inv", "hit_rel", "pos_inv", "loglen", "short", "hand", "hand_rel",
+            "rest", "rest_rel", "rest_top", "rest_share")
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One candidate's features, and its best answer span of the asked type (if any)."""
+
+    features: tuple[float, ...]
+    span: Span | None
+
+
+def featurize(question: str, q: QuestionTerms, cands: Sequence[Candidate], tokenizer: Tokenizer,
+              bm25: BM25) -> list[Scored]:
+    kind = expected_type(question)
+    qtext = fold(question)
+    qtoks = set(q.main)
+    idf = {t: (bm25.idf_of(t) or bm25.max_idf) for t in qtoks}
+    toks = [tokenizer.tokens(c.sentence.text) for c in cands]
+    lexical = [sum(idf[t] for t in set(ts) & qtoks) for ts in toks]
+    top_lex = max(lexical, default=0.0) or 1.0
+    top_own = max((c.own for c in cands), default=0.0)
+    top_hand = max((c.score for c in cands), default=0.0)
+    top_hit = max((c.hit_score for c in cands), default=0.0) or 1.0
+    # The words of the question that its article's title does not already say: the subject
+    # ("黄鳍紫鱼") is in every sentence's title, while the answer's sentence says "本鱼…以甲壳类为食".
+    rest = [_rest(q, idf, fold(c.chunk.title), set(ts)) for c, ts in zip(cands, toks)]
+    top_rest = max(rest, default=0.0)
+    out = []
+    for c, ts, lex, r in zip(cands, toks, lexical, rest):
+        span, dist = best_span(c.sentence.text, kind, qtext, qtoks)
+        n = len(c.sentence.text)
+        novel = sum(t not in qtoks for t in ts) / (len(ts) or 1)
+        f = (c.own, c.support, float(len(c.missing_names)), lex / top_lex, float(lex >= top_lex),
+             c.own - top_own, float(bool(kind)), float(span is not None),
+             1.0 / (1.0 + dist / 8.0) if span is not None else 0.0, novel, 1.0 / (1 + c.rank),
+             c.hit_score / top_hit, 1.0 / (1 + c.position), math.log1p(n) / 5.0, float(n < 6), c.score,
+             c.score - top_hand, r, r - top_rest, float(r >= top_rest and top_rest > 0),
+             r / (lex or 1.0))
+        out.append(Scored(f, span))
+    return out
+
+
+def _rest(q: QuestionTerms, idf: dict[str, float], title: str, sentence: set[str]) -> float:
+    """IDF-weighted share of the question words outside the title that the sentence has."""
+    rest = {t: idf[t] for t in q.main if t not in title}
+    total = sum(rest.values())
+    return sum(w for t, w in rest.items() if t in sentence) / total if total else 0.0
+
+
+def best_span(text: str, kind: str, qtext: str, qtoks: set[str]) -> tuple[Span | None, float]:
+    """The span of the asked kind nearest to the question words the sentence repeats;
+    a span that is itself in the question ("2019年" of "2019年…有多少") is no answer."""
+    if not kind:
+        return None, 0.0
+    folded = fold(text)
+    anchors = [i for t in qtoks if len(t) >= 2 for i in _positions(folded, t)]
+    best, best_d = None, math.inf
+    for s in typed_spans(text):
+        if s.kind != kind or fold(s.text) in qtext:
+            continue
+        d = min((abs(a - s.start) if a < s.start else abs(s.end - a) for a in anchors), default=len(text))
+        if d < best_d:
+            best, best_d = s, d
+    return best, (best_d if best is not None else 0.0)
+
+
+def _positions(text: str, term: str) -> list[int]:
+    out, i = [], text.find(term)
+    while i >= 0 and len(out) < 5:
+        out.append(i + len(term) // 2)
+        i = text.find(term, i + 1)
+    return out
+
+
+@dataclass(frozen=True)
+class Selector:
+    """Standardize, weigh, squash: `prob(features)`; `threshold` below which the answer is refused."""
+
+    names: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    threshold: float
+
+    def prob(self, features: Sequence[float]) -> float:
+        z = self.intercept + sum(w * (x - m) / s for w, x, m, s in zip(self.coef, features, self.mean, self.scale))
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def to_dict(self) -> dict:
+        return {"features": list(self.names), "mean": list(self.mean), "scale": list(self.scale),
+                "coef": list(self.coef), "intercept": self.intercept, "threshold": self.threshold}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Selector":
+        return cls(tuple(d["features"]), tuple(d["mean"]), tuple(d["scale"]), tuple(d["coef"]),
+                   float(d["intercept"]), float(d["threshold"]))
+
+
+@lru_cache(maxsize=4)
+def load_selector(path: str = str(WEIGHTS)) -> Selector | None:
+    """The fitted weights, or None (hand scores) when absent or fitted for other features."""
+    try:
+        sel = Selector.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return sel if sel.names == FEATURES else None
