@@ -77,10 +77,9 @@ def typed_spans(text: str) -> tuple[Span, ...]:
 
 
 def _tag(text: str) -> list[tuple[str, str]]:
-    import logging
+    """(word, tag) for every word of `text`, in order: the tokenizer's segmenter (rjieba) and
+    jieba's dictionary tags, both already loaded for retrieval, instead of jieba.posseg."""
+    from rag.text.lexicon import name_tag
+    from rag.text.tokenize import segment
 
-    import jieba
-    import jieba.posseg
-
-    jieba.setLogLevel(logging.WARNING)
-    return [(p.word, p.flag) for p in jieba.posseg.lcut(text)]
+    return [(w, name_tag(w) or "") for w in segment(text)]

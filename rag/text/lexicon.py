@@ -29,7 +29,7 @@ _NOUN_TAGS = {"n", "nr", "nz", "nrt", "nrfg", "vn", "an", "ng", "s", "t", "l", "
 
 def _cache_file() -> Path:
     base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return base / "rag-zh" / "lexicon-v3.pickle"
+    return base / "rag-zh" / "lexicon-v4.pickle"
 
 
 def _dict_path() -> Path | None:
@@ -41,34 +41,64 @@ def _dict_path() -> Path | None:
     return path if path.is_file() else None
 
 
+# jieba's tags for names and times, kept per word for answer types (who / where / which organisation / when).
+_KEPT_TAGS = {"nr", "nrfg", "nrt", "ns", "nt", "t"}
+
+
 @lru_cache(maxsize=1)
-def _classes() -> dict[str, str]:
-    """word -> NOUN or WEAK for every word jieba knows that is not an entity."""
+def _tables() -> tuple[dict[str, str], dict[str, str]]:
+    """(word -> ENTITY/NOUN/WEAK, word -> tag for names and times) for every word jieba knows,
+    read once from its dictionary and cached as a pickle (jieba.posseg would cost ~2 s a process)."""
     cache = _cache_file()
     try:
         with open(cache, "rb") as f:
-            return pickle.load(f)
-    except (OSError, pickle.UnpicklingError, EOFError, ValueError):
+            classes, tags = pickle.load(f)
+            return classes, tags
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError):
         pass
     path = _dict_path()
     if path is None:
-        return {}
-    table: dict[str, str] = {}
+        return {}, {}
+    classes: dict[str, str] = {}
+    tags: dict[str, str] = {}
     with open(path, encoding="utf-8") as f:
         for line in f:
             parts = line.split()
             if len(parts) >= 3:
                 tag = parts[2]
-                table[parts[0]] = ENTITY if tag in _NAME_TAGS else NOUN if tag in _NOUN_TAGS else WEAK
+                classes[parts[0]] = ENTITY if tag in _NAME_TAGS else NOUN if tag in _NOUN_TAGS else WEAK
+                if tag in _KEPT_TAGS:
+                    tags[parts[0]] = tag
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_suffix(f".{os.getpid()}.tmp")
         with open(tmp, "wb") as f:
-            pickle.dump(table, f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((classes, tags), f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, cache)
     except OSError:
         pass  # a read-only home only costs speed
-    return table
+    return classes, tags
+
+
+def _classes() -> dict[str, str]:
+    """word -> ENTITY, NOUN or WEAK for every word jieba knows."""
+    return _tables()[0]
+
+
+def name_tag(word: str) -> str | None:
+    """jieba's tag when the word is a person (nr, nrfg, nrt), place (ns), organisation (nt) or
+    time (t) in its dictionary; "nr" for an unknown word of 2-3 Chinese characters, which the
+    segmenter's HMM found (mostly person names, as jieba.posseg would tag them); else None.
+
+    >>> name_tag("北京"), name_tag("股价")
+    ('ns', None)
+    """
+    tag = _tables()[1].get(word)
+    if tag is not None:
+        return tag
+    if 2 <= len(word) <= 3 and all("\u4e00" <= ch <= "\u9fff" for ch in word) and word not in _classes():
+        return "nr"
+    return None
 
 
 def word_class(word: str) -> str:
