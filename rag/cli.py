@@ -45,7 +45,7 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer questions with citations", description="Answer questions with citations.")
     p.add_argument("questions", nargs="*", help="one or more questions")
     p.add_argument("--file", help="a file with one question per line ('-' for standard input)")
-    p.add_argument("--k", type=int, help="passages to retrieve (default 5)")
+    p.add_argument("--k", type=int, help="passages to retrieve, 1-50 (default 5)")
     p.add_argument("--json", action="store_true", help="print one JSON object per question")
     _generation(p)
     _common(p)

@@ -22,6 +22,7 @@ from rag.settings import Settings
 
 from .api import Api
 from .inputs import MAX_K, available_modes
+from .openai_api import openai_router
 from .backends import Backends
 from .chat import Turn, respond, turn_sources
 from .examples import example_questions
@@ -126,6 +127,8 @@ def create_app(source: Pipeline | LivePipeline, title: str = TITLE, concurrency:
         demo.load(lambda: (_header(title, current().mode_info()), _about(current())), None, [header, about],
                   queue=False, api_visibility="private")
     demo.queue(default_concurrency_limit=limit, max_size=queue_size())
+    # Mounted on Gradio's FastAPI app by serve(): it exists only once launch() has made it.
+    demo.rag_routers = [openai_router(current)]  # type: ignore[attr-defined]
     return demo
 
 
@@ -163,6 +166,8 @@ def serve(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, block: boo
     except OSError as exc:
         raise RagError(f"cannot listen on {host}:{port} ({exc}): pass another --port, "
                        "or stop the program that uses it") from None
+    for router in getattr(demo, "rag_routers", []):
+        demo.app.include_router(router)  # before Gradio's own routes would not matter: none of them is /v1/...
     if block:
         wait_for_ctrl_c(demo)
     return url

@@ -8,11 +8,11 @@ from typing import Any, Sequence
 
 from rag.errors import RagError
 from rag.pipeline import Pipeline
+from rag.settings import MAX_K
 from rag.types import Message
 
 MAX_HISTORY_MESSAGES = 20
 MAX_HISTORY_CHARS = 4000
-MAX_K = 50
 
 
 def _text(content: Any) -> str:
