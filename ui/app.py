@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any, Iterator
 
 from . import offline  # noqa: F401 - before gradio: no analytics, version checks or telemetry
@@ -21,6 +22,7 @@ from rag.pipeline import Pipeline
 from rag.settings import Settings
 
 from .api import Api
+from .api_docs import ApiBlocks, describe
 from .inputs import MAX_K, available_modes
 from .openai_api import openai_router
 from .backends import Backends
@@ -35,6 +37,7 @@ TITLE = "文档问答"
 FONTS = ("system-ui", "-apple-system", "Segoe UI", "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei",
          "Noto Sans CJK SC", "WenQuanYi Micro Hei", "sans-serif")
 MONO = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace")
+HEAD = f"<script>{(Path(__file__).parent / 'page.js').read_text(encoding='utf-8')}</script>"
 CSS = """
 .rag-header h1 { font-size: 1.5em; margin: 0 0 .2em 0; }
 .rag-mode { font-size: .9em; color: var(--body-text-color-subdued); }
@@ -92,7 +95,7 @@ def create_app(source: Pipeline | LivePipeline, title: str = TITLE, concurrency:
         value = evt.value if isinstance(evt.value, dict) else {}
         return str(value.get("text", ""))
 
-    with gr.Blocks(title=title, analytics_enabled=False) as demo:
+    with ApiBlocks(title=title, analytics_enabled=False, head=HEAD) as demo:
         turns = gr.State([])
         header = gr.HTML(_header(title, info), elem_id="rag-header", js_on_load=None)
         with gr.Row(equal_height=False):
@@ -121,8 +124,8 @@ def create_app(source: Pipeline | LivePipeline, title: str = TITLE, concurrency:
         new.click(reset, None, outputs, cancels=asked, queue=False, api_visibility="private")
         chatbot.clear(reset, None, outputs, cancels=asked, queue=False, api_visibility="private")
         chatbot.select(show_sources, turns, sources, queue=False, api_visibility="private")
-        gr.api(api.ask, api_name="ask", concurrency_limit=limit, concurrency_id="answer")
-        gr.api(api.chat, api_name="chat", concurrency_limit=limit, concurrency_id="answer")
+        for fn, name in ((api.ask, "ask"), (api.chat, "chat")):
+            describe(fn, gr.api(fn, api_name=name, concurrency_limit=limit, concurrency_id="answer"))
         # A rebuilt index is picked up without a restart: each page load describes the build being served.
         demo.load(lambda: (_header(title, current().mode_info()), _about(current())), None, [header, about],
                   queue=False, api_visibility="private")
