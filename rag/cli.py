@@ -56,6 +56,11 @@ def parser() -> argparse.ArgumentParser:
     _generation(p)
     _common(p)
 
+    p = sub.add_parser("feedback", help="print readers' ratings of answers", description="Print the thumbs up/down "
+                       "and comments readers gave answers in the web chat.")
+    p.add_argument("--json", action="store_true", help="print the stored JSON lines")
+    _common(p)
+
     p = sub.add_parser("eval", help="run the gold set and report scores", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p = sub.add_parser("bench", help="benchmark speed and scale", add_help=False)
@@ -160,6 +165,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_feedback(args: argparse.Namespace) -> int:
+    import json
+
+    from rag.evaluation.feedback import feedback_path, format_row, read_feedback
+
+    path = feedback_path(_settings(args).index)
+    rows = list(read_feedback(path))
+    for row in rows:
+        print(json.dumps(row, ensure_ascii=False) if args.json else format_row(row))
+    if not args.json:
+        up = sum(r.get("rating") == "up" for r in rows)
+        print(f"{len(rows)} ratings ({up} up, {len(rows) - up} down) in {path}", file=sys.stderr)
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from rag.evaluation.cli import main as eval_main
 
@@ -172,7 +192,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench_main(args.rest)
 
 
-COMMANDS = {"index": cmd_index, "ask": cmd_ask, "serve": cmd_serve, "eval": cmd_eval, "bench": cmd_bench}
+COMMANDS = {"index": cmd_index, "ask": cmd_ask, "serve": cmd_serve, "eval": cmd_eval, "bench": cmd_bench,
+            "feedback": cmd_feedback}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
