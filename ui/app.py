@@ -102,7 +102,7 @@ def create_app(source: Pipeline | LivePipeline, title: str = TITLE, concurrency:
     examples = example_questions(list(pipeline.index.documents.values()), lambda q: pipeline.search(q))
 
     saved_default = {"k": pipeline.settings.k, "mode": "auto", "backend": backends.names()[0]}
-    feedback_file = feedback_path(pipeline.index.path)
+    feedback_file = feedback_path(pipeline.settings.index)  # the index folder, not one build inside it
 
     def answer(message: str, turns: list[Turn], k: float, mode: str, backend: str) -> Iterator[tuple]:
         chosen = backends.get(backend)

@@ -39,11 +39,13 @@
     const walker = document.createTreeWalker(root || document.body, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
       if (node.parentElement && node.parentElement.closest("#rag-chat .message, #rag-sources .rag-passage")) continue;
-      const original = ORIGINAL.has(node) ? ORIGINAL.get(node) : node.nodeValue;
+      // Remember what the page wrote and what we wrote; anything else means the page changed the text since.
+      const seen = ORIGINAL.get(node);
+      const original = seen && (node.nodeValue === seen[0] || node.nodeValue === seen[1]) ? seen[0] : node.nodeValue;
       const key = original.trim();
-      if (!(key in EN)) continue;
-      ORIGINAL.set(node, original);
+      if (!(key in EN)) { ORIGINAL.delete(node); continue; }
       const want = en ? original.replace(key, EN[key]) : original;
+      ORIGINAL.set(node, [original, want]);
       if (node.nodeValue !== want) node.nodeValue = want;
     }
     document.querySelectorAll("textarea[placeholder], input[placeholder]").forEach(function (el) {
