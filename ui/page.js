@@ -64,8 +64,17 @@
   function applyTheme() {
     const dark = localStorage.getItem("rag-theme") === "dark";
     document.body.classList.toggle("dark", dark);
+    labelTheme();
+  }
+  function labelTheme() {  // the button names the theme it switches to
     const button = document.getElementById("rag-theme");
-    if (button) { ORIGINAL.delete(button.firstChild); button.textContent = dark ? "浅色" : "深色"; translate(button); }
+    const want = document.body.classList.contains("dark") ? "浅色" : "深色";
+    if (button && ORIGINAL.get(button.firstChild) === undefined && button.textContent.trim() !== want
+        || button && ORIGINAL.get(button.firstChild) && ORIGINAL.get(button.firstChild)[0].trim() !== want) {
+      ORIGINAL.delete(button.firstChild);
+      button.textContent = want;
+      translate(button);
+    }
   }
   window.ragToggleTheme = function () {
     localStorage.setItem("rag-theme", localStorage.getItem("rag-theme") === "dark" ? "light" : "dark");
@@ -163,7 +172,7 @@
     new MutationObserver(function () {
       if (queued) return;
       queued = true;
-      requestAnimationFrame(function () { queued = false; linkMarkers(); translate(); });
+      requestAnimationFrame(function () { queued = false; linkMarkers(); labelTheme(); translate(); });
     }).observe(document.body, {subtree: true, childList: true, characterData: true});
   }
   if (document.readyState === "complete") start(); else window.addEventListener("load", start);

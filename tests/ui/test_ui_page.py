@@ -157,6 +157,7 @@ def test_stop_settings_theme_language_and_rating(browser, served) -> None:
          and d.find_element(By.CSS_SELECTOR, "#rag-settings input[type=number]").get_attribute("value") == "3",
          "k kept at 3")
     assert browser.execute_script("return document.body.classList.contains('dark')")
+    wait(browser, lambda d: d.find_element(By.ID, "rag-theme").text == "浅色", "the switch naming the light theme")
     shot(browser, f"page_dark_{w}")
     browser.find_element(By.ID, "rag-theme").click()
     # Rate the answer with a comment: it lands in the feedback file.
