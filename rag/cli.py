@@ -46,7 +46,7 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer questions with citations", description="Answer questions with citations.")
     p.add_argument("questions", nargs="*", help="one or more questions")
     p.add_argument("--file", help="a file with one question per line ('-' for standard input)")
-    p.add_argument("--k", type=int, help="passages to retrieve (default 5)")
+    p.add_argument("--k", type=int, help="passages to retrieve, 1-50 (default 5)")
     p.add_argument("--json", action="store_true", help="print one JSON object per question")
     _generation(p)
     _common(p)
@@ -63,6 +63,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("name", nargs="?", help="knowledge base name (create, delete, info)")
     p.add_argument("--docs", nargs="+", help="create: its document files or folders")
     p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser("feedback", help="print readers' ratings of answers", description="Print the thumbs up/down "
+                       "and comments readers gave answers in the web chat.")
+    p.add_argument("--json", action="store_true", help="print the stored JSON lines")
+    _common(p)
 
     p = sub.add_parser("eval", help="run the gold set and report scores", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)
@@ -217,6 +222,21 @@ def cmd_kb(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_feedback(args: argparse.Namespace) -> int:
+    import json
+
+    from rag.evaluation.feedback import feedback_path, format_row, read_feedback
+
+    path = feedback_path(_settings(args).index)
+    rows = list(read_feedback(path))
+    for row in rows:
+        print(json.dumps(row, ensure_ascii=False) if args.json else format_row(row))
+    if not args.json:
+        up = sum(r.get("rating") == "up" for r in rows)
+        print(f"{len(rows)} ratings ({up} up, {len(rows) - up} down) in {path}", file=sys.stderr)
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from rag.evaluation.cli import main as eval_main
 
@@ -230,7 +250,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"index": cmd_index, "ask": cmd_ask, "serve": cmd_serve, "kb": cmd_kb, "eval": cmd_eval,
-            "bench": cmd_bench}
+            "bench": cmd_bench, "feedback": cmd_feedback}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -22,6 +22,8 @@ from rag.errors import RagError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MODES = ("auto", "lexical", "dense", "hybrid")
 ANSWERERS = ("extractive", "transformers", "openai")
+# One range for k everywhere: the CLI, rag.toml, the web page and both APIs.
+MIN_K, MAX_K = 1, 50
 
 
 def _default_docs() -> tuple[str, ...]:
@@ -60,8 +62,8 @@ class Settings:
             raise RagError(f"unknown retrieval mode '{self.mode}': use one of {', '.join(MODES)}")
         if self.answerer not in ANSWERERS:
             raise RagError(f"unknown answerer '{self.answerer}': use one of {', '.join(ANSWERERS)}")
-        if self.k < 1 or self.k > 100:
-            raise RagError("k must be between 1 and 100")
+        if not MIN_K <= self.k <= MAX_K:
+            raise RagError(f"k must be a whole number from {MIN_K} to {MAX_K}, not {self.k}")
 
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})

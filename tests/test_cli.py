@@ -85,3 +85,21 @@ def test_question_after_docs_is_still_a_question(tmp_path):
     r = rag("ask", "--index", str(tmp_path / "i"), "--docs", str(ROOT / "seeds"), "天猫双11有多少品牌成交额破亿？")
     assert r.returncode == 0, r.stderr
     assert "373" in r.stdout
+
+
+def test_feedback_prints_stored_ratings(tmp_path, capsys, monkeypatch) -> None:
+    from rag.cli import main
+    from rag.evaluation.feedback import add_feedback, feedback_path
+
+    monkeypatch.delenv("RAG_HOME", raising=False)
+    path = feedback_path(tmp_path / "index")
+    add_feedback(path, "up", "天猫有多少品牌？", "373个[1]", "", ["https://example.com/a"])
+    add_feedback(path, "down", "京东呢？", "无法回答", "应该能答")
+    with path.open("a", encoding="utf-8") as f:
+        f.write('{"cut sh')  # a write cut short is skipped, not an error
+    assert main(["feedback", "--index", str(tmp_path / "index")]) == 0
+    out, err = capsys.readouterr()
+    assert "👍 天猫有多少品牌？" in out and "👎 京东呢？" in out and "意见：应该能答" in out
+    assert "2 ratings (1 up, 1 down)" in err
+    assert main(["feedback", "--json", "--index", str(tmp_path / "index")]) == 0
+    assert [json.loads(line)["rating"] for line in capsys.readouterr().out.splitlines()] == ["up", "down"]

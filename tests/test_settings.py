@@ -31,3 +31,13 @@ def test_unknown_key_in_file(tmp_path):
     cfg.write_text("colour = 'red'\n", encoding="utf-8")
     with pytest.raises(RagError, match="unknown setting 'colour'"):
         load_settings({}, env={"RAG_CONFIG": str(cfg)})
+
+
+@pytest.mark.parametrize("k", [0, 51])
+def test_k_has_one_range_everywhere(k) -> None:
+    from rag.settings import MAX_K, MIN_K
+    from ui.inputs import MAX_K as UI_MAX_K
+
+    assert (MIN_K, MAX_K) == (1, 50) and UI_MAX_K == MAX_K
+    with pytest.raises(RagError, match="k must be a whole number from 1 to 50"):
+        Settings(k=k)

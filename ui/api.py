@@ -7,8 +7,7 @@ the text so far), then the same object as `/ask` with `"done": true`.
 No `from __future__ import annotations` here: Gradio reads these signatures'
 type hints at run time to describe the endpoints.
 """
-import html
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Literal
 
 from . import offline  # noqa: F401 - before gradio: no analytics, version checks or telemetry
 import gradio as gr
@@ -19,9 +18,20 @@ from rag.types import Answer
 
 from .inputs import available_modes, parse_history, parse_k, parse_mode
 
+Mode = Literal["auto", "lexical", "dense", "hybrid"]
+# gr.Error renders its message as HTML in the page, and it may quote the caller's input; escaping it would
+# show API callers "&lt;" and "&#x27;". Look-alike characters keep the message plain text in both places.
+_INERT = str.maketrans({"<": "‹", ">": "›", "&": "＆"})
+
+
 def api_error(exc: RagError) -> gr.Error:
-    # gr.Error renders its message as HTML in the page, and it may quote the caller's input.
-    return gr.Error(html.escape(str(exc)), print_exception=False)
+    return gr.Error(str(exc).translate(_INERT), print_exception=False)
+
+
+def question_text(question: Any, name: str = "question") -> str:
+    if question is None or isinstance(question, str):
+        return question or ""
+    raise RagError(f"{name} must be text, not {type(question).__name__}")
 
 
 class Api:
@@ -32,11 +42,10 @@ class Api:
 
     def _prepare(self, question: Any, history: Any, k: Any, mode: Any) -> tuple:
         pipeline = self.current()
-        q = question if isinstance(question, str) else ("" if question is None else str(question))
+        q = question_text(question)
         return pipeline, q, parse_history(history), parse_k(k), parse_mode(mode, available_modes(pipeline))
 
-    def ask(self, question: str, history: list | None = None, k: int | None = None,
-            mode: str | None = None) -> dict:
+    def ask(self, question: str, history: list | None = None, k: int | None = None, mode: Mode = "auto") -> dict:
         """Answer a question about the documents, with numbered citations.
 
         Args:
@@ -52,7 +61,7 @@ class Api:
             raise api_error(exc) from None
 
     def chat(self, message: str, history: list | None = None, k: int | None = None,
-             mode: str | None = None) -> Iterator[dict]:
+             mode: Mode = "auto") -> Iterator[dict]:
         """Like /ask, streamed: {"question", "answer" (text so far), "done": false} updates, then the /ask object with "done": true.
 
         Args:

@@ -10,20 +10,27 @@ import logging
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any, Iterator
 
 from . import offline  # noqa: F401 - before gradio: no analytics, version checks or telemetry
 import gradio as gr
 
 from rag.errors import RagError
+from rag.evaluation.feedback import add_feedback, feedback_path
 from rag.live import LivePipeline
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 
 from .api import Api
+from .api_docs import ApiBlocks, describe
 from .inputs import MAX_K, available_modes
+from .openai_api import openai_router
 from .backends import Backends
-from .chat import Turn, respond, turn_sources
+from .chat import Turn, chat_value, respond, turn_sources
+from .feedback import record_rating
+from .persist import settings_from_json, turns_from_json, turns_to_json
+from .turn_status import status_html
 from .examples import example_questions
 from .render import h, sources_html
 from .startup import open_live
@@ -34,6 +41,10 @@ TITLE = "文档问答"
 FONTS = ("system-ui", "-apple-system", "Segoe UI", "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei",
          "Noto Sans CJK SC", "WenQuanYi Micro Hei", "sans-serif")
 MONO = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace")
+# BrowserState encrypts what it keeps with this key. A fixed key keeps a conversation across server restarts;
+# it protects nothing (the page itself holds the key), and there is nothing secret to protect.
+STORAGE_SECRET = "rag-zh-page-storage"
+HEAD = f"<script>{(Path(__file__).parent / 'page.js').read_text(encoding='utf-8')}</script>"
 CSS = """
 .rag-header h1 { font-size: 1.5em; margin: 0 0 .2em 0; }
 .rag-mode { font-size: .9em; color: var(--body-text-color-subdued); }
@@ -50,6 +61,22 @@ CSS = """
 .rag-index th { text-align: left; padding-right: 1em; white-space: nowrap; font-weight: 500; }
 .rag-index td { word-break: break-all; }
 #rag-sources { max-height: 640px; overflow-y: auto; }
+#rag-top { align-items: flex-start; flex-wrap: nowrap; }
+#rag-tools { flex: 0 0 auto; width: auto; gap: 4px; }
+.rag-status { font-size: .85em; color: var(--body-text-color-subdued); min-height: 1.2em; }
+a.rag-cite { color: var(--color-accent); text-decoration: none; font-weight: 600; cursor: pointer; }
+a.rag-cite:hover { text-decoration: underline; }
+.rag-source.rag-flash { background: rgba(250, 204, 21, .25); transition: background .3s; }
+.dark .rag-passage mark { background: #a16207; color: #fff; }
+@media (max-width: 600px) {
+  #rag-main { flex-direction: column; }
+  #rag-main > div { min-width: 0 !important; width: 100%; }
+  #rag-chat { height: 420px !important; }
+  #rag-sources { max-height: none; }
+  .rag-mode { font-size: .8em; }
+  #rag-inputs { flex-wrap: wrap; }
+  #rag-inputs > div:first-child { flex: 1 1 100% !important; }
+}
 """
 
 
@@ -74,13 +101,27 @@ def create_app(source: Pipeline | LivePipeline, title: str = TITLE, concurrency:
     limit = concurrency or concurrency_limit()
     examples = example_questions(list(pipeline.index.documents.values()), lambda q: pipeline.search(q))
 
+    saved_default = {"k": pipeline.settings.k, "mode": "auto", "backend": backends.names()[0]}
+    feedback_file = feedback_path(pipeline.settings.index)  # the index folder, not one build inside it
+
     def answer(message: str, turns: list[Turn], k: float, mode: str, backend: str) -> Iterator[tuple]:
         chosen = backends.get(backend)
+        update: tuple = ()
         for chat, sources, new_turns in respond(chosen, message, turns or [], int(k), None if mode == "auto" else mode):
-            yield "", chat, sources, new_turns
+            update = ("", chat, sources, new_turns)
+            yield *update, gr.skip(), gr.skip()
+        if update:  # the finished turn: say what answered, and keep the conversation in the browser
+            yield *update, status_html(update[3]), turns_to_json(update[3])
 
     def reset() -> tuple:
-        return "", [], sources_html(), []
+        return "", [], sources_html(), [], status_html([]), []
+
+    def restore(saved: Any, settings: Any) -> tuple:
+        restored = turns_from_json(saved)
+        chosen = settings_from_json(settings, MAX_K, available_modes(current()), backends.names(), saved_default)
+        last = restored[-1].answer if restored else None
+        return (chat_value(restored, current().settings.max_question_chars), sources_html(last), restored,
+                status_html(restored), chosen["k"], chosen["mode"], chosen["backend"])
 
     def show_sources(turns: list[Turn], evt: gr.SelectData) -> Any:
         index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
@@ -91,20 +132,49 @@ def create_app(source: Pipeline | LivePipeline, title: str = TITLE, concurrency:
         value = evt.value if isinstance(evt.value, dict) else {}
         return str(value.get("text", ""))
 
-    with gr.Blocks(title=title, analytics_enabled=False) as demo:
+    def rate(turns: list[Turn], evt: gr.LikeData) -> tuple:
+        index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        turn = (turns or [])[int(index) // 2] if isinstance(index, int) and int(index) // 2 < len(turns or []) else None
+        if turn is None or evt.liked is None or evt.liked == "":
+            return gr.skip(), gr.skip()
+        rating = "up" if evt.liked is True or evt.liked == "Like" else "down"
+        row = record_rating(feedback_file, rating, turn)
+        return row, gr.update(visible=True, value="")
+
+    def comment(pending: dict | None, text: str) -> tuple:
+        if pending and text.strip():
+            add_feedback(feedback_file, pending["rating"], pending["question"], pending["answer"], text,
+                         pending.get("sources"))
+        return None, gr.update(visible=False, value="")
+
+    with ApiBlocks(title=title, analytics_enabled=False, head=HEAD) as demo:
         turns = gr.State([])
-        header = gr.HTML(_header(title, info), elem_id="rag-header", js_on_load=None)
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=360):
+        pending_rating = gr.State(None)
+        saved_turns = gr.BrowserState([], storage_key="rag-conversation", secret=STORAGE_SECRET)
+        saved_settings = gr.BrowserState({}, storage_key="rag-settings", secret=STORAGE_SECRET)
+        with gr.Row(elem_id="rag-top"):
+            header = gr.HTML(_header(title, info), elem_id="rag-header", js_on_load=None)
+            with gr.Row(elem_id="rag-tools", equal_height=True):
+                theme_btn = gr.Button("深色", size="sm", elem_id="rag-theme", min_width=48)
+                lang_btn = gr.Button("English", size="sm", elem_id="rag-lang", min_width=48)
+        with gr.Row(equal_height=False, elem_id="rag-main"):
+            with gr.Column(scale=3, min_width=320):
                 chatbot = gr.Chatbot(
                     elem_id="rag-chat", show_label=False, height=560, examples=[{"text": q} for q in examples],
                     placeholder=_placeholder(info), latex_delimiters=[], sanitize_html=True, render_markdown=True,
-                    allow_tags=False, feedback_options=None, buttons=["copy"], autoscroll=True)
-                with gr.Row(equal_height=True):
+                    allow_tags=False, feedback_options=("Like", "Dislike"), buttons=["copy"], autoscroll=True)
+                status = gr.HTML(status_html([]), elem_id="rag-status", js_on_load=None)
+                with gr.Row(visible=False, elem_id="rag-comment-row") as comment_row:
+                    comment_box = gr.Textbox(placeholder="可以写一句意见（可选），按回车提交", show_label=False,
+                                             scale=8, elem_id="rag-comment", max_length=2000)
+                with gr.Row(equal_height=True, elem_id="rag-inputs"):
                     box = gr.Textbox(placeholder="输入问题，按回车发送", show_label=False, scale=8, lines=1,
                                      max_lines=6, autofocus=True, elem_id="rag-input", submit_btn=False)
-                    send = gr.Button("发送", variant="primary", scale=1, min_width=72, elem_id="rag-send")
-                    new = gr.Button("新对话", scale=1, min_width=72, elem_id="rag-new")
+                    send = gr.Button("发送", variant="primary", scale=1, min_width=64, elem_id="rag-send")
+                    stop = gr.Button("停止", variant="stop", scale=1, min_width=64, elem_id="rag-stop")
+                with gr.Row(equal_height=True, elem_id="rag-actions"):
+                    new = gr.Button("新对话", size="sm", elem_id="rag-new")
+                    export = gr.Button("导出 Markdown", size="sm", elem_id="rag-export")
                 with gr.Accordion("设置", open=False, elem_id="rag-settings"):
                     k, mode, backend = _settings_panel(pipeline, backends.names())
                 with gr.Accordion("关于索引", open=False, elem_id="rag-about"):
@@ -112,20 +182,34 @@ def create_app(source: Pipeline | LivePipeline, title: str = TITLE, concurrency:
             with gr.Column(scale=2, min_width=300):
                 sources = gr.HTML(sources_html(), elem_id="rag-sources", js_on_load=None)
 
-        inputs, outputs = [box, turns, k, mode, backend], [box, chatbot, sources, turns]
+        inputs, outputs = [box, turns, k, mode, backend], [box, chatbot, sources, turns, status, saved_turns]
         run = dict(fn=answer, inputs=inputs, outputs=outputs, concurrency_limit=limit, concurrency_id="answer",
                    api_visibility="private", show_progress="hidden")
         asked = [box.submit(**run), send.click(**run),
                  chatbot.example_select(pick_example, None, box, queue=False, api_visibility="private").then(**run)]
+        stop.click(None, None, None, cancels=asked, queue=False, api_visibility="private")
         new.click(reset, None, outputs, cancels=asked, queue=False, api_visibility="private")
         chatbot.clear(reset, None, outputs, cancels=asked, queue=False, api_visibility="private")
         chatbot.select(show_sources, turns, sources, queue=False, api_visibility="private")
-        gr.api(api.ask, api_name="ask", concurrency_limit=limit, concurrency_id="answer")
-        gr.api(api.chat, api_name="chat", concurrency_limit=limit, concurrency_id="answer")
+        chatbot.like(rate, turns, [pending_rating, comment_row], queue=False, api_visibility="private")
+        comment_box.submit(comment, [pending_rating, comment_box], [pending_rating, comment_row], queue=False,
+                           api_visibility="private")
+        export.click(None, [saved_turns], None, js="(saved) => window.ragExport(saved)", api_visibility="private")
+        theme_btn.click(None, None, None, js="() => window.ragToggleTheme()", api_visibility="private")
+        lang_btn.click(None, None, None, js="() => window.ragToggleLanguage()", api_visibility="private")
+        for control in (k, mode, backend):
+            control.change(lambda a, b, c: {"k": int(a), "mode": b, "backend": c}, [k, mode, backend],
+                           saved_settings, queue=False, api_visibility="private")
+        for fn, name in ((api.ask, "ask"), (api.chat, "chat")):
+            describe(fn, gr.api(fn, api_name=name, concurrency_limit=limit, concurrency_id="answer"))
         # A rebuilt index is picked up without a restart: each page load describes the build being served.
         demo.load(lambda: (_header(title, current().mode_info()), _about(current())), None, [header, about],
                   queue=False, api_visibility="private")
+        demo.load(restore, [saved_turns, saved_settings], [chatbot, sources, turns, status, k, mode, backend],
+                  queue=False, api_visibility="private")
     demo.queue(default_concurrency_limit=limit, max_size=queue_size())
+    # Mounted on Gradio's FastAPI app by serve(): it exists only once launch() has made it.
+    demo.rag_routers = [openai_router(current)]  # type: ignore[attr-defined]
     return demo
 
 
@@ -163,6 +247,8 @@ def serve(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, block: boo
     except OSError as exc:
         raise RagError(f"cannot listen on {host}:{port} ({exc}): pass another --port, "
                        "or stop the program that uses it") from None
+    for router in getattr(demo, "rag_routers", []):
+        demo.app.include_router(router)  # before Gradio's own routes would not matter: none of them is /v1/...
     if block:
         wait_for_ctrl_c(demo)
     return url

@@ -8,11 +8,11 @@ from typing import Any, Sequence
 
 from rag.errors import RagError
 from rag.pipeline import Pipeline
+from rag.settings import MAX_K
 from rag.types import Message
 
 MAX_HISTORY_MESSAGES = 20
 MAX_HISTORY_CHARS = 4000
-MAX_K = 50
 
 
 def _text(content: Any) -> str:
@@ -51,8 +51,10 @@ def parse_history(history: Any) -> list[Message]:
 
 
 def parse_k(k: Any) -> int | None:
-    if k is None or k == "":
+    if k is None:
         return None
+    if isinstance(k, bool) or not isinstance(k, (int, float, str)):  # True is 1 to Python, but not a k
+        raise RagError(f"k must be a whole number from 1 to {MAX_K}, not {k!r}")
     try:
         value = int(k)
     except (TypeError, ValueError):

@@ -83,8 +83,9 @@ def answer_markdown(text: str, citations: Sequence[Citation] = (), notes: Sequen
     if pending:
         return out + CURSOR
     if citations:
+        # The url rides along in an HTML comment: not shown, but a copied answer (ui/page.js) lists it.
         refs = "；".join(f"[{c.n}] {md_escape(c.title)}" + (f" · {md_escape(c.section)}" if c.section else "")
-                        for c in citations)
+                        + (f"<!-- {safe_url(c.url)} -->" if safe_url(c.url) else "") for c in citations)
         out += f"\n\n<small>来源：{refs}</small>"
     for note in notes:
         out += f"\n\n<small>注：{md_escape(note)}</small>"

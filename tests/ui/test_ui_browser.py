@@ -75,6 +75,7 @@ def browser():
     profile = tempfile.mkdtemp(prefix="rag-chromium-")
     options.add_argument(f"--user-data-dir={profile}")
     options.binary_location = CHROMIUM
+    options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN"})  # the page follows it
     options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
     driver = webdriver.Chrome(service=webdriver.ChromeService(DRIVER), options=options)
     driver.set_page_load_timeout(60)

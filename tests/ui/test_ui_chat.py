@@ -99,6 +99,6 @@ def test_api_history_and_k_parsing() -> None:
     with pytest.raises(RagError):
         parse_history([{"role": "user"}, 3])
     assert parse_k("5") == 5 and parse_k(None) is None and parse_k(5.0) == 5
-    for bad in (0, 51, 2.5, "x", [1]):
+    for bad in (0, 51, 2.5, "x", [1], True, {"k": 5}):
         with pytest.raises(RagError):
             parse_k(bad)
