@@ -63,6 +63,9 @@ def corpus_words(docs: tuple[Document, ...]) -> list[str]:
 # The code and data that decide what an index holds: a change to any of them makes
 # the next build (and `rag ask`) rebuild instead of reusing a stale index.
 _INGEST_FILES = ("ingest/clean.py", "ingest/documents.py", "ingest/seedformat.py", "ingest/chunking.py",
+                 "ingest/loader.py", "ingest/corpus.py", "ingest/location.py",
+                 *(f"ingest/formats/{m}.py" for m in ("__init__", "_base", "csv", "docx", "eml", "pdf", "pptx", "text",
+                                                     "xlsx")),
                  "text/sentences.py", "text/tokenize.py", "text/wordlists.py", "text/data/domain_words.txt",
                  "text/data/synonyms.txt", "text/data/stopwords.txt")
 
