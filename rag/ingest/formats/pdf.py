@@ -125,6 +125,8 @@ def join_wrapped_lines(lines: list[str]) -> str:
             out += "\n" + line
         elif prev.endswith("-") and prev[-2:-1].isalpha():
             out += line  # a hyphen at the end of a line: keep it, join
+        elif re.search(r"\d[.,]?$", prev) and line[:1].isdigit():
+            out += line  # a number wrapped mid-way ("7." + "5%"): no space inside it
         elif re.search(r"[A-Za-z0-9,.]$", prev) and re.match(r"[A-Za-z0-9]", line):
             out += " " + line
         else:
