@@ -266,8 +266,11 @@ def _build_dense(settings: Settings, tmp: Path, keys: list[str], previous, stage
     stage["embed_ms"] = (time.perf_counter() - t) * 1000
     t = time.perf_counter()
     # Sample queries for tuning: a short fragment of 256 random chunks, asked the way users ask.
-    queries = embedder.embed([instruction + p for p in probe_texts if p]) if probe_texts else None
-    index, spec = build_vectors(tmp / "embeddings.npy", choose_spec(n, settings.vector_index), queries)
+    # An exact (flat) index has nothing to tune: an incremental build of a small base embeds only its new chunks.
+    spec = choose_spec(n, settings.vector_index)
+    queries = embedder.embed([instruction + p for p in probe_texts if p]) \
+        if probe_texts and spec.kind != "flat" else None
+    index, spec = build_vectors(tmp / "embeddings.npy", spec, queries)
     save_index(index, tmp / "vectors.faiss")
     del index
     (tmp / "vector_keys.json").write_text(json.dumps(keys), encoding="utf-8")
