@@ -17,11 +17,11 @@ def short_quote(c: Citation, limit: int = QUOTE_CHARS) -> str:
 def where(c: Citation) -> str:
     """Where a source is: "第3页 · 报告.pdf", a heading, or "" (file names only for local files).
 
-    >>> where(Citation(1, "年报", "", "…", "d", "d:0", 0, 1, "第3页", path="/docs/年报.pdf", location="第3页"))
+    >>> where(Citation(1, "年报", "", "…", "d", "d:0", 0, 1, "第3页", file="/docs/年报.pdf", location="第3页"))
     '第3页 · 年报.pdf'
     """
     place = c.location or c.section
-    name = "" if c.url or not c.path else PurePath(c.path).name
+    name = "" if c.url or not c.file else PurePath(c.file).name
     return " · ".join(p for p in (place, name) if p)
 
 

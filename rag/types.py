@@ -94,7 +94,9 @@ class Citation:
     quote: str = ""
     quote_start: int = -1
     quote_end: int = -1
-    path: str = ""  # where the cited chunk is: see `Chunk`
+    # Where the cited chunk is (see `Chunk`). Not named `path`: gradio_client takes any dict
+    # with a "path" key in an API answer for a file to download.
+    file: str = ""
     location: str = ""
     page: int | None = None
 

@@ -149,7 +149,7 @@ def test_each_file_answers_its_question_cited_to_it(answers, question):
     a = answers[question]
     assert not a["refused"] and fact in a["answer"], a["answer"]
     first = a["citations"][0]
-    assert Path(first["path"]).name == file, [c["path"] for c in a["citations"]]
+    assert Path(first["file"]).name == file, [c["file"] for c in a["citations"]]
     assert fact in first["quote"]
 
 
@@ -160,7 +160,7 @@ def test_the_pdf_answer_cites_page_3(answers):
 
 
 def test_locations_of_the_other_formats(answers):
-    locations = {Path(c["path"]).name: c["location"] for a in answers.values() for c in a["citations"][:1]}
+    locations = {Path(c["file"]).name: c["location"] for a in answers.values() for c in a["citations"][:1]}
     assert locations["新品发布.pptx"] == "第2张幻灯片"
     assert locations["门店分布.xlsx"] == "门店 第2–4行"
     assert locations["车辆统计.csv"] == "第2–4行"
