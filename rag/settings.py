@@ -54,6 +54,8 @@ class Settings:
     llm_timeout_s: float = 60.0
     min_support: float = 0.4
     max_question_chars: int = 2000
+    upload_max_mb: int = 50  # per file added to a knowledge base (rag/index/update.py)
+    upload_max_files: int = 20  # per upload
     host: str = "127.0.0.1"
     port: int = 7860
 

@@ -39,7 +39,11 @@ class Document:
 
 @dataclass(frozen=True)
 class Chunk:
-    """A retrievable passage: consecutive sentences of one section."""
+    """A retrievable passage: consecutive sentences of one section.
+
+    Where it is: `path` (the file, as given), `location` (the place in it a reader can
+    find: "第3页", "第2张幻灯片", "Sheet1 第2–21行", a heading; "" for none) and, in a
+    PDF, `page` (1-based), so a viewer can open the file at it."""
 
     chunk_id: str
     doc_id: str
@@ -49,13 +53,17 @@ class Chunk:
     text: str
     start: int
     end: int
+    path: str = ""
+    location: str = ""
+    page: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Chunk":
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__})
+        # Rows written before chunks said where they are lack path/location/page: the defaults.
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,11 @@ class Citation:
     quote: str = ""
     quote_start: int = -1
     quote_end: int = -1
+    # Where the cited chunk is (see `Chunk`). Not named `path`: gradio_client takes any dict
+    # with a "path" key in an API answer for a file to download.
+    file: str = ""
+    location: str = ""
+    page: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -16,6 +16,7 @@ import re
 from typing import Sequence
 from urllib.parse import urlsplit
 
+from rag.render import where
 from rag.types import Answer, Citation
 
 # C0/C1 controls (newline and tab kept) and bidi/zero-width marks that can disguise text.
@@ -84,7 +85,7 @@ def answer_markdown(text: str, citations: Sequence[Citation] = (), notes: Sequen
         return out + CURSOR
     if citations:
         # The url rides along in an HTML comment: not shown, but a copied answer (ui/page.js) lists it.
-        refs = "；".join(f"[{c.n}] {md_escape(c.title)}" + (f" · {md_escape(c.section)}" if c.section else "")
+        refs = "；".join(f"[{c.n}] {md_escape(c.title)}" + (f" · {md_escape(where(c))}" if where(c) else "")
                         + (f"<!-- {safe_url(c.url)} -->" if safe_url(c.url) else "") for c in citations)
         out += f"\n\n<small>来源：{refs}</small>"
     for note in notes:
@@ -115,7 +116,7 @@ def title_html(c: Citation) -> str:
 
 
 def source_html(c: Citation) -> str:
-    section = f'<div class="rag-section">章节：{h(c.section)}</div>' if c.section else ""
+    section = f'<div class="rag-section">章节：{h(where(c))}</div>' if where(c) else ""  # page/slide/rows · file
     return (f'<li class="rag-source" id="rag-source-{c.n}"><div class="rag-head"><span class="rag-n">[{c.n}]</span> '
             f'{title_html(c)}</div>{section}<blockquote class="rag-passage">{highlight(c)}</blockquote></li>')
 

@@ -155,7 +155,7 @@ class ExtractiveAnswerer:
                     n=numbers[chunk.chunk_id], title=chunk.title, url=chunk.url, text=chunk.text,
                     doc_id=chunk.doc_id, chunk_id=chunk.chunk_id, start=chunk.start, end=chunk.end,
                     section=chunk.section, quote=c.sentence.text, quote_start=c.sentence.start,
-                    quote_end=c.sentence.end))
+                    quote_end=c.sentence.end, file=chunk.path, location=chunk.location, page=chunk.page))
             parts.append(f"{c.sentence.text}[{numbers[chunk.chunk_id]}]")
         support = min(c.support for c in chosen)
         return Draft("".join(parts), False, tuple(citations), {"support": round(support, 3)})

@@ -159,7 +159,8 @@ def citation(n: int, chunk: Chunk, claim: str) -> Citation:
     quote, start, end = (best.text, best.start, best.end) if best else (chunk.text, chunk.start, chunk.end)
     return Citation(n=n, title=chunk.title, url=chunk.url, text=chunk.text, doc_id=chunk.doc_id,
                     chunk_id=chunk.chunk_id, start=chunk.start, end=chunk.end, section=chunk.section,
-                    quote=quote, quote_start=start, quote_end=end)
+                    quote=quote, quote_start=start, quote_end=end, file=chunk.path, location=chunk.location,
+                    page=chunk.page)
 
 
 def best_sentence(chunk: Chunk, claim: str) -> Sentence | None:

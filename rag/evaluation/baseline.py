@@ -47,7 +47,7 @@ class NaiveBaseline:
         c = hits[0].chunk
         first = split_sentences(c.text, offset=c.start)[0]
         cite = Citation(1, c.title, c.url, c.text, c.doc_id, c.chunk_id, c.start, c.end, c.section,
-                        first.text, first.start, first.end)
+                        first.text, first.start, first.end, c.path, c.location, c.page)
         ms = (time.perf_counter() - t0) * 1000
         return Answer(question, f"{first.text}[1]", False, (cite,), self.mode_info(), {"total_ms": ms})
 

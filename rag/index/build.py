@@ -21,8 +21,9 @@ import numpy as np
 
 from rag import __version__
 from rag.index.bm25_builder import BM25Builder
+from rag.index.loaded import doc_from_row
 from rag.ingest.chunking import ChunkSettings, chunk_document
-from rag.ingest.corpus import Corpus, load_corpus
+from rag.ingest.corpus import Corpus, load_corpus, reusable
 from rag.errors import ModelUnavailable, RagError
 from rag.index.parallel import PARALLEL_FROM_CHARS, Bags, WorkerPool, bags_of_words, starting_worker, worker_tokenizer
 from rag.index.rows import JsonlWriter
@@ -47,6 +48,8 @@ class BuildReport:
     stage_ms: dict[str, float] = field(default_factory=dict)
     reused_vectors: int = 0
     up_to_date: bool = False
+    parsed: int = 0  # files parsed (the rest came unchanged from the previous build)
+    embedded: int = 0  # chunks embedded (the rest kept their vectors)
 
 
 def index_text(chunk: Chunk) -> str:
@@ -63,6 +66,9 @@ def corpus_words(docs: tuple[Document, ...]) -> list[str]:
 # The code and data that decide what an index holds: a change to any of them makes
 # the next build (and `rag ask`) rebuild instead of reusing a stale index.
 _INGEST_FILES = ("ingest/clean.py", "ingest/documents.py", "ingest/seedformat.py", "ingest/chunking.py",
+                 "ingest/loader.py", "ingest/corpus.py", "ingest/location.py",
+                 *(f"ingest/formats/{m}.py" for m in ("__init__", "_base", "csv", "docx", "eml", "pdf", "pptx", "text",
+                                                     "xlsx")),
                  "text/sentences.py", "text/tokenize.py", "text/wordlists.py", "text/data/domain_words.txt",
                  "text/data/synonyms.txt", "text/data/stopwords.txt")
 
@@ -97,19 +103,20 @@ def build_index(settings: Settings, force: bool = False, progress: Progress | No
     t0 = time.perf_counter()
     stage: dict[str, float] = {}
     root = Path(settings.index)
-    corpus = load_corpus(settings.docs)
+    previous = _previous(root)
+    corpus = load_corpus(settings.docs, None if force else _previous_documents(previous))
     stage["parse_ms"] = (time.perf_counter() - t0) * 1000
     if not corpus.documents:
         raise RagError(f"no readable documents under {', '.join(settings.docs)}: add .txt/.md/.html files or pass --docs")
     want_dense = settings.mode != "lexical"
     dense_model = settings.embed_model if want_dense else None
-    previous = _previous(root)
     signature = build_signature(settings, dense_model)
     if not force and previous and previous[1].get("corpus_sha256") == corpus.sha256 \
             and previous[1].get("signature") == signature:
         m = previous[1]
         return BuildReport(str(previous[0]), m["documents"], m["chunks"], corpus.skipped,
-                           bool(m.get("embedding")), tuple(m.get("notes", [])), stage, up_to_date=True)
+                           bool(m.get("embedding")), tuple(m.get("notes", [])), stage, up_to_date=True,
+                           parsed=corpus.parsed)
     words = corpus_words(corpus.documents)
     tokenizer = Tokenizer(words)
     chunking = ChunkSettings(settings.chunk_size, settings.chunk_overlap)
@@ -143,7 +150,8 @@ def build_index(settings: Settings, force: bool = False, progress: Progress | No
         stage["commit_ms"] = (time.perf_counter() - t) * 1000
     stage["total_ms"] = (time.perf_counter() - t0) * 1000
     return BuildReport(str(final), len(corpus.documents), n_chunks, corpus.skipped, embedding is not None,
-                       tuple(notes), stage, reused)
+                       tuple(notes), stage, reused, parsed=corpus.parsed,
+                       embedded=n_chunks - reused if embedding is not None else 0)
 
 
 @dataclass(frozen=True)
@@ -261,8 +269,11 @@ def _build_dense(settings: Settings, tmp: Path, keys: list[str], previous, stage
     stage["embed_ms"] = (time.perf_counter() - t) * 1000
     t = time.perf_counter()
     # Sample queries for tuning: a short fragment of 256 random chunks, asked the way users ask.
-    queries = embedder.embed([instruction + p for p in probe_texts if p]) if probe_texts else None
-    index, spec = build_vectors(tmp / "embeddings.npy", choose_spec(n, settings.vector_index), queries)
+    # An exact (flat) index has nothing to tune: an incremental build of a small base embeds only its new chunks.
+    spec = choose_spec(n, settings.vector_index)
+    queries = embedder.embed([instruction + p for p in probe_texts if p]) \
+        if probe_texts and spec.kind != "flat" else None
+    index, spec = build_vectors(tmp / "embeddings.npy", spec, queries)
     save_index(index, tmp / "vectors.faiss")
     del index
     (tmp / "vector_keys.json").write_text(json.dumps(keys), encoding="utf-8")
@@ -294,6 +305,18 @@ def _previous(root: Path):
         return read_manifest(root, verify=True)
     except RagError:
         return None
+
+
+def _previous_documents(previous) -> dict[tuple[str, str], Document]:
+    """The previous build's Documents by (path, file sha256), when the code that parsed them is this
+    code: a file whose bytes have not changed is not parsed again."""
+    if not previous or (previous[1].get("signature") or {}).get("ingest") != ingest_fingerprint():
+        return {}
+    try:
+        with open(previous[0] / "documents.jsonl", encoding="utf-8") as f:
+            return reusable(doc_from_row(json.loads(line)) for line in f)
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}  # parse them again
 
 
 def _previous_vectors(previous, model: str) -> tuple[dict[str, int], np.ndarray]:

@@ -74,13 +74,13 @@ def _load_vectors(build: Path, info: dict[str, Any], n: int):
 
 
 def _documents(build: Path) -> Mapping[str, Document]:
-    rows = JsonlRows(build / "documents.jsonl", _doc)
+    rows = JsonlRows(build / "documents.jsonl", doc_from_row)
     ids_file = build / "documents.ids.json"
     ids = json.loads(ids_file.read_text(encoding="utf-8")) if ids_file.is_file() else [d.doc_id for d in rows]
     return KeyedRows(rows, ids)
 
 
 
-def _doc(r: dict[str, Any]) -> Document:
+def doc_from_row(r: dict[str, Any]) -> Document:
     sections = tuple(Section(t, s, e) for t, s, e in r["sections"])
     return Document(r["doc_id"], r["title"], r["url"], r["text"], sections, r.get("metadata", {}), r.get("path", ""))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rag.ingest.location import where
 from rag.text.sentences import Sentence, split_sentences
 from rag.types import Chunk, Document
 
@@ -27,7 +28,9 @@ class ChunkSettings:
 
 def chunk_document(doc: Document, settings: ChunkSettings = ChunkSettings()) -> list[Chunk]:
     chunks: list[Chunk] = []
+    fmt = str(doc.metadata.get("format", ""))
     for sec in doc.sections:
+        location, page = where(fmt, sec.title)
         sents = split_sentences(doc.text[sec.start:sec.end], offset=sec.start)
         for group in pack(sents, settings):
             start, end = group[0].start, group[-1].end
@@ -41,6 +44,9 @@ def chunk_document(doc: Document, settings: ChunkSettings = ChunkSettings()) -> 
                     text=doc.text[start:end],
                     start=start,
                     end=end,
+                    path=doc.path,
+                    location=location,
+                    page=page,
                 )
             )
     return chunks

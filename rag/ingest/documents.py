@@ -15,7 +15,7 @@ import unicodedata
 from html.parser import HTMLParser
 from pathlib import Path
 
-from rag.ingest.clean import split_headings, strip_byline
+from rag.ingest.clean import clean_text, split_headings, strip_byline
 from rag.ingest.loader import SourceFile
 from rag.ingest.seedformat import is_seed_format, parse_fields, split_list
 from rag.types import Document, Section
@@ -23,7 +23,6 @@ from rag.types import Document, Section
 LEAD = "正文"
 INFO = "文章信息"
 SUMMARY = "内容摘要"
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
 
 
 class _Builder:
@@ -47,10 +46,9 @@ class _Builder:
 
 
 def normalize_text(text: str) -> str:
-    """Drop control/zero-width characters, unify spaces; keep full-width punctuation."""
-    text = _CONTROL_RE.sub("", text)
-    text = text.replace("\u3000", " ").replace("\xa0", " ")
-    return re.sub(r"[ \t]+", " ", text)
+    """Drop control, zero-width and bidi characters, unify spaces; keep full-width punctuation
+    (`clean.clean_text`, which every format reader uses too)."""
+    return clean_text(text)
 
 
 def doc_id_for(path: str, text: str) -> str:

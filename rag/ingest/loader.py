@@ -21,10 +21,18 @@ from typing import Iterable, Iterator
 
 log = logging.getLogger("rag")
 
-SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
-# Larger files are skipped: they are not articles, and one would take most of a minute and
+SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")  # the text kinds; `formats.SUPPORTED_SUFFIXES` has all
+# Larger text files are skipped: they are not articles, and one would take most of a minute and
 # over a gigabyte to index (a 50 MB text: ~40 s, 1.3 GB). Split such a file to index it.
 MAX_BYTES = 20 * 1024 * 1024
+# PDFs and Office files carry images and layout: 50 MB of PDF is a few hundred pages of text
+# (a 100-page PDF reads in 0.8 s).
+MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
+
+
+def size_limit(path: Path | str) -> int:
+    """The largest file of this type that is read: text is all text, a PDF or Office file is not."""
+    return MAX_BYTES if Path(path).suffix.lower() in SUFFIXES + (".csv", ".tsv", ".eml") else MAX_DOCUMENT_BYTES
 
 _CONTROL = re.compile(r"[\x01-\x08\x0b\x0e-\x1f]")  # not NUL \t \n \f \r
 _NAME_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
@@ -147,10 +155,7 @@ def skip(path: Path | str, reason: str, skipped: list[str] | None = None) -> Non
 def read_source(path: Path, skipped: list[str] | None = None) -> SourceFile | None:
     """Decode one file, or warn in one line and return None."""
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            skip(path, f"{size >> 20} MB is larger than the {MAX_BYTES >> 20} MB limit per file (split it to index it)",
-                 skipped)
+        if too_big(path, skipped):
             return None
         data = path.read_bytes()
     except OSError as exc:
@@ -163,6 +168,15 @@ def read_source(path: Path, skipped: list[str] | None = None) -> SourceFile | No
     text, encoding = decoded
     text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
     return SourceFile(display_path(path), text, encoding, hashlib.sha256(data).hexdigest())
+
+
+def too_big(path: Path, skipped: list[str] | None = None) -> bool:
+    """True (and a one-line warning) for a file over its type's size limit; checked before reading."""
+    size, limit = path.stat().st_size, size_limit(path)
+    if size <= limit:
+        return False
+    skip(path, f"{size >> 20} MB is larger than the {limit >> 20} MB limit per file (split it to index it)", skipped)
+    return True
 
 
 def display_path(path: Path | str) -> str:
@@ -188,10 +202,13 @@ def one_line(value: object) -> str:
     return " ".join(str(value).split())
 
 
-def iter_paths(roots: Iterable[Path], skipped: list[str] | None = None) -> Iterator[Path]:
-    """Every supported file under the given files/folders, sorted, hidden ones skipped.
+def iter_paths(roots: Iterable[Path], skipped: list[str] | None = None,
+               suffixes: tuple[str, ...] = SUFFIXES) -> Iterator[Path]:
+    """Every file of the given suffixes under the given files/folders, sorted, hidden ones skipped.
 
-    Given a `skipped` list, a missing root and each file of another type get a one-line warning.
+    `rag.ingest.corpus` passes `formats.SUPPORTED_SUFFIXES` (this module cannot import
+    `formats`, which decodes text with it). Given a `skipped` list, a missing root and
+    each file of another type get a one-line warning.
     """
     for root in roots:
         if root.is_file():
@@ -205,7 +222,7 @@ def iter_paths(roots: Iterable[Path], skipped: list[str] | None = None) -> Itera
             rel = path.relative_to(root).parts
             if any(p.startswith(".") for p in rel) or not path.is_file():
                 continue
-            if path.suffix.lower() in SUFFIXES:
+            if path.suffix.lower() in suffixes:
                 yield path
             elif skipped is not None:
-                skip(path, f"not a document type this reads ({' '.join(SUFFIXES)})", skipped)
+                skip(path, f"not a document type this reads ({' '.join(suffixes)})", skipped)

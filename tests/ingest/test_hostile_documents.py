@@ -49,7 +49,7 @@ SKIPPED = {  # file -> words its warning must contain
     "png.html": "binary",
     "huge.txt": "MB limit",
     "photo.png": "not a document type",
-    "report.pdf": "not a document type",
+    "report.pdf": "not a valid PDF",
     "bad\nname.doc": "not a document type",
 }
 

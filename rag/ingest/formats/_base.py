@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 
 from rag.errors import DocumentError
+from rag.ingest.clean import clean_text  # noqa: F401 - every reader cleans with it
 from rag.types import Section
 
 LEAD = "正文"  # the section before the first heading (same name as the plain-text reader's)
@@ -21,28 +22,6 @@ class UnreadableDocument(DocumentError):
 
     def __init__(self, reason: str) -> None:
         super().__init__(one_line(reason))
-
-
-# Control characters (not \t \n), zero-width characters, soft hyphen, bidi marks and
-# overrides (U+200E/F, U+202A-E, U+2066-9, U+061C): invisible, and they break matching.
-_INVISIBLE_RE = re.compile(
-    "[\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]"
-)
-_BREAK_RE = re.compile("\r\n|[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")  # line/paragraph breaks of other systems
-_SPACES_RE = re.compile("[ \t\xa0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
-
-
-def clean_text(text: str) -> str:
-    r"""Remove control, zero-width and bidi characters; unify line breaks and spaces.
-
-    No NFKC: full-width punctuation, digits and letters stay as they are.
-
-    >>> clean_text("营业\u200b收入\u202e１２亿元，\r\n同比\u3000增长\x0b")
-    '营业收入１２亿元，\n同比 增长\n'
-    """
-    text = _BREAK_RE.sub("\n", text)
-    text = _INVISIBLE_RE.sub("", text)
-    return _SPACES_RE.sub(" ", text)
 
 
 def clean_line(text: str) -> str:

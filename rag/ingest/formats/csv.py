@@ -13,7 +13,8 @@ from pathlib import Path
 
 from rag.types import Document
 
-from . import _compat
+from rag.ingest.documents import doc_id_for
+from rag.ingest.loader import display_path
 from ._base import ROWS_PER_SECTION, Builder, UnreadableDocument, add_table, one_line
 from .text import _read_decoded
 
@@ -55,11 +56,11 @@ class CsvReader:
         if "caption" in info:
             meta["caption"] = info["caption"]
         return Document(
-            doc_id=_compat.doc_id_for(path, b.text),
+            doc_id=doc_id_for(path, b.text),
             title=path.stem[:200],
             url="",
             text=b.text,
             sections=tuple(b.sections),
             metadata=meta,
-            path=_compat.display_path(path),
+            path=display_path(path),
         )

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from rag.types import Document
 
-from . import _compat
+from rag.ingest.documents import doc_id_for, html_to_text
+from rag.ingest.loader import decode, display_path
 from ._base import LEAD, Builder, UnreadableDocument, clean_line, clean_text
 
 INFO = "邮件信息"
@@ -68,7 +69,7 @@ def _part_text(part: EmailMessage) -> str:
             return payload.decode(charset)
         except (LookupError, UnicodeDecodeError):
             pass
-    decoded = _compat.decode(payload)
+    decoded = decode(payload)
     return decoded[0] if decoded else payload.decode("utf-8", "replace")
 
 
@@ -116,7 +117,7 @@ class EmlReader:
                 continue
             text = _part_text(part)
             if kind == "html":
-                text = _compat.html_to_text(text)
+                text = html_to_text(text)
             if text.strip():
                 body, body_type = text, part.get_content_type()
                 break
@@ -137,11 +138,11 @@ class EmlReader:
         b.add(INFO, "\n".join(info))
         b.add(LEAD, clean_text(body).strip(), show_title=False)
         return Document(
-            doc_id=_compat.doc_id_for(path, b.text),
+            doc_id=doc_id_for(path, b.text),
             title=(subject or path.stem)[:200],
             url="",
             text=b.text,
             sections=tuple(b.sections),
             metadata=meta,
-            path=_compat.display_path(path),
+            path=display_path(path),
         )

@@ -33,7 +33,8 @@ from pathlib import Path
 
 from rag.types import Document
 
-from . import _compat
+from rag.ingest.documents import doc_id_for
+from rag.ingest.loader import display_path
 from ._base import Builder, UnreadableDocument, clean_line, clean_text
 
 _CJK = r"\u2e80-\u2fdf\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -124,6 +125,8 @@ def join_wrapped_lines(lines: list[str]) -> str:
             out += "\n" + line
         elif prev.endswith("-") and prev[-2:-1].isalpha():
             out += line  # a hyphen at the end of a line: keep it, join
+        elif re.search(r"\d[.,]?$", prev) and line[:1].isdigit():
+            out += line  # a number wrapped mid-way ("7." + "5%"): no space inside it
         elif re.search(r"[A-Za-z0-9,.]$", prev) and re.match(r"[A-Za-z0-9]", line):
             out += " " + line
         else:
@@ -258,11 +261,11 @@ class PdfReader:
             first = pages[section_pages[0] - 1][0] if section_pages else ""
             title = first if 0 < len(first) <= 60 else path.stem
         return Document(
-            doc_id=_compat.doc_id_for(path, b.text),
+            doc_id=doc_id_for(path, b.text),
             title=title[:200],
             url="",
             text=b.text,
             sections=tuple(b.sections),
             metadata=meta,
-            path=_compat.display_path(path),
+            path=display_path(path),
         )

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from rag.types import Document
 
-from . import _compat
+from rag.ingest.documents import doc_id_for
+from rag.ingest.loader import display_path
 from ._base import Builder, UnreadableDocument, clean_line, clean_text, one_line, render_row
 
 
@@ -82,11 +83,11 @@ class PptxReader:
             meta["author"] = clean_line(props.author)
         title = clean_line(props.title or "") or first_title or path.stem
         return Document(
-            doc_id=_compat.doc_id_for(path, b.text),
+            doc_id=doc_id_for(path, b.text),
             title=title[:200],
             url="",
             text=b.text,
             sections=tuple(b.sections),
             metadata=meta,
-            path=_compat.display_path(path),
+            path=display_path(path),
         )

@@ -23,13 +23,16 @@ seed format's body); a file with only 标题/链接 lines is an ordinary text wi
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.types import Document
 
-from . import _compat
+from rag.ingest.documents import build_document, doc_id_for
+from rag.ingest.loader import SourceFile, decode, display_path
+from rag.ingest.seedformat import is_seed_format
 from ._base import LEAD, Builder, UnreadableDocument, clean_line, clean_text
 
 # Known header keys (lower-cased) -> the metadata field they fill.
@@ -127,7 +130,7 @@ def parse_header(text: str) -> Header:
 
 def is_seed_text(text: str) -> bool:
     """True for the seed format, which `rag/seedformat.py` parses (see the module doc)."""
-    return _compat.is_seed_format(text) and bool(_SEED_BODY_RE.search(text[:4000]))
+    return is_seed_format(text) and bool(_SEED_BODY_RE.search(text[:4000]))
 
 
 def parse_text(text: str, path: Path | str, encoding: str = "utf-8", markdown: bool = False) -> Document | None:
@@ -168,13 +171,13 @@ def parse_text(text: str, path: Path | str, encoding: str = "utf-8", markdown: b
     if header.fields:
         meta["header"] = dict(header.fields)
     return Document(
-        doc_id=_compat.doc_id_for(path, raw),
+        doc_id=doc_id_for(path, raw),
         title=(title or Path(path).stem)[:200],
         url=header.fields.get("url", ""),
         text=b.text,
         sections=tuple(b.sections),
         metadata=meta,
-        path=_compat.display_path(path),
+        path=display_path(path),
     )
 
 
@@ -183,11 +186,18 @@ def _read_decoded(path: Path) -> tuple[str, str, bytes]:
         data = path.read_bytes()
     except OSError as exc:
         raise UnreadableDocument(f"cannot read it ({exc.strerror or exc})") from exc
-    decoded = _compat.decode(data)
+    decoded = decode(data)
     if decoded is None:
         raise UnreadableDocument("binary or undecodable (not UTF-8, UTF-16 or GB18030 text)")
     text, encoding = decoded
     return text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n"), encoding, data
+
+
+def build_existing(path: Path, text: str, encoding: str, data: bytes) -> Document:
+    """The seed-format and HTML reader of `rag/ingest/documents.py`, given decoded text."""
+    text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")  # as loader.read_source does
+    src = SourceFile(display_path(path), text, encoding, hashlib.sha256(data).hexdigest())
+    return build_document(src)
 
 
 class TextReader:
@@ -199,7 +209,7 @@ class TextReader:
         markdown = path.suffix.lower() in (".md", ".markdown")
         doc = parse_text(text, path, encoding, markdown=markdown)
         if doc is None:
-            return _compat.build_existing(path, text, encoding, data)
+            return build_existing(path, text, encoding, data)
         return doc
 
 
@@ -209,4 +219,4 @@ class HtmlReader:
     def read(self, path: Path) -> Document:
         path = Path(path)
         text, encoding, data = _read_decoded(path)
-        return _compat.build_existing(path, text, encoding, data)
+        return build_existing(path, text, encoding, data)

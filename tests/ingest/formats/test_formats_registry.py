@@ -14,7 +14,7 @@ from rag.errors import RagError
 from rag.ingest.formats import (
     READERS, SUPPORTED_SUFFIXES, Reader, UnreadableDocument, kind_of, read_document, register, sniff,
 )
-from rag.ingest.formats import _compat
+from rag.ingest.formats.text import build_existing
 from rag.types import Document, Section
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -94,7 +94,7 @@ def test_doc_id_matches_the_existing_reader(tmp_path):
     data = "公司简介\n星河科技成立于2010年。\r\n总部在杭州。".encode("utf-8")
     path.write_bytes(data)
     ours = read_document(path)
-    theirs = _compat.build_existing(path, data.decode("utf-8"), "utf-8", data)
+    theirs = build_existing(path, data.decode("utf-8"), "utf-8", data)
     assert ours.doc_id == theirs.doc_id
     assert (ours.title, ours.text, ours.sections) == (theirs.title, theirs.text, theirs.sections)
 
