@@ -48,6 +48,7 @@ class Settings:
     openai_base_url: str = "http://127.0.0.1:8000/v1"
     openai_model: str = "default"
     openai_api_key: str = ""
+    openai_azure_api_version: str = ""  # set (e.g. 2024-06-01) when openai_base_url is an Azure OpenAI resource
     device: str = "auto"
     max_new_tokens: int = 512
     temperature: float = 0.0
