@@ -55,6 +55,8 @@ class Settings:
     llm_timeout_s: float = 60.0
     min_support: float = 0.4
     max_question_chars: int = 2000
+    upload_max_files: int = 50  # files in one upload to the page (a .zip counts its members)
+    upload_max_mb: float = 20.0  # per file, and per .zip member once unpacked
     host: str = "127.0.0.1"
     port: int = 7860
 

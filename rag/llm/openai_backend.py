@@ -87,7 +87,7 @@ class OpenAIGenerator:
         self._client: Any = None
 
     def _openai(self) -> Any:
-        """The client, built on first use (importing `openai` costs ~0.3 s)."""
+        """The client, built on first use (importing `openai` takes 1-3 s)."""
         if self._client is None:
             openai = _module()
             # A proxy set for the outside world must not swallow a server on this machine.
