@@ -230,7 +230,7 @@ def create_app(source: Pipeline | LivePipeline, title: str = TITLE, concurrency:
                   queue=False, api_visibility="private")
     demo.queue(default_concurrency_limit=limit, max_size=queue_size())
     # Mounted on Gradio's FastAPI app by serve(): it exists only once launch() has made it.
-    demo.rag_routers = [openai_router(current, library)]  # type: ignore[attr-defined]
+    demo.rag_routers = [openai_router(current, library, limit)]  # type: ignore[attr-defined]
     return demo
 
 

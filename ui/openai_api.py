@@ -10,6 +10,7 @@ See docs/api.md. No `from __future__ import annotations`: FastAPI reads the hand
 """
 
 import json
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -150,13 +151,29 @@ def sse(events: Iterator[dict[str, Any]]) -> Iterator[str]:
     yield "data: [DONE]\n\n"
 
 
-def openai_router(current: Callable[[], Pipeline], library: Any = None) -> Any:
+def busy_error(limit: int) -> ApiError:
+    return ApiError(f"the server is answering {limit} questions already (RAG_CONCURRENCY={limit}): retry shortly",
+                    status=429, kind="rate_limit_exceeded", code="rate_limit_exceeded")
+
+
+def guarded(events: Iterator[str], release: Callable[[], None]) -> Iterator[str]:
+    """`events`, then the slot given back: at the end, on an error or when the client goes away."""
+    try:
+        yield from events
+    finally:
+        release()
+
+
+def openai_router(current: Callable[[], Pipeline], library: Any = None, limit: int = 8) -> Any:
     """The FastAPI router, mounted on Gradio's app by `ui.app.serve()`. With a `ui.library.Library`
     every knowledge base is a model and `model` picks the base; without, `default` is the only one."""
     from fastapi import APIRouter, Request
     from fastapi.responses import JSONResponse, StreamingResponse
 
     router = APIRouter(prefix="/v1")
+    # The page's queue holds answers beyond the limit; an API client is told to retry instead
+    # (OpenAI clients retry a 429 with back-off by themselves).
+    slots = threading.BoundedSemaphore(limit)
 
     def error(exc: ApiError) -> JSONResponse:
         return JSONResponse(exc.body(), status_code=exc.status)
@@ -207,14 +224,19 @@ def openai_router(current: Callable[[], Pipeline], library: Any = None) -> Any:
         except ApiError as exc:
             return error(exc)
         cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
+        if not slots.acquire(blocking=False):
+            return error(busy_error(limit))
         if req.stream:
             pieces = pipeline.stream(req.question, req.history, req.k, req.mode)
-            return StreamingResponse(sse(chunks(pieces, req.model, cid, created)), media_type="text/event-stream",
+            events = guarded(sse(chunks(pieces, req.model, cid, created)), slots.release)
+            return StreamingResponse(events, media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         try:
             answer = await run_in_threadpool(pipeline.ask, req.question, req.history, req.k, req.mode)
         except RagError as exc:
             return error(ApiError(str(exc), status=500, kind="server_error"))
+        finally:
+            slots.release()
         return JSONResponse(completion(answer, req.model, cid, created))
 
     return router
