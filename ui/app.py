@@ -17,7 +17,7 @@ from . import offline  # noqa: F401 - before gradio: no analytics, version check
 import gradio as gr
 
 from rag.errors import RagError
-from rag.evaluation.feedback import add_feedback, feedback_path
+from rag.evaluation.feedback import add_comment, feedback_path
 from rag.live import LivePipeline
 from rag.pipeline import Pipeline
 from rag.settings import Settings
@@ -27,7 +27,7 @@ from .api_docs import ApiBlocks, describe
 from .inputs import MAX_K, available_modes
 from .openai_api import openai_router
 from .backends import Backends
-from .chat import Turn, chat_value, respond, turn_sources
+from .chat import Turn, chat_value, respond, stopped_turns, turn_sources
 from .feedback import record_rating
 from .kb_panel import kb_panel, wire as wire_kb_panel
 from .library import Library
@@ -132,6 +132,14 @@ def create_app(source: Pipeline | LivePipeline, title: str = TITLE, concurrency:
                          placeholder=placeholder)
         return chat, sources_html(), [], status_html([]), [], head, details
 
+    def stopped(chat: list, turns: list[Turn]) -> tuple:
+        """Keep what had streamed when stop was pressed, marked （已停止）."""
+        kept = stopped_turns(chat, turns or [])
+        if kept is None:
+            return (gr.skip(),) * 5
+        value = chat_value(kept, current().settings.max_question_chars)
+        return value, sources_html(), kept, status_html(kept), turns_to_json(kept)
+
     def reset() -> tuple:
         return "", [], sources_html(), [], status_html([]), []
 
@@ -161,9 +169,8 @@ def create_app(source: Pipeline | LivePipeline, title: str = TITLE, concurrency:
         return row, gr.update(visible=True, value="")
 
     def comment(pending: dict | None, text: str) -> tuple:
-        if pending and text.strip():
-            add_feedback(feedback_file, pending["rating"], pending["question"], pending["answer"], text,
-                         pending.get("sources"))
+        if pending and text.strip() and pending.get("id"):
+            add_comment(feedback_file, pending["id"], text)
         return None, gr.update(visible=False, value="")
 
     with ApiBlocks(title=title, analytics_enabled=False, head=HEAD) as demo:
@@ -207,7 +214,8 @@ def create_app(source: Pipeline | LivePipeline, title: str = TITLE, concurrency:
                    api_visibility="private", show_progress="hidden")
         asked = [box.submit(**run), send.click(**run),
                  chatbot.example_select(pick_example, None, box, queue=False, api_visibility="private").then(**run)]
-        stop.click(None, None, None, cancels=asked, queue=False, api_visibility="private")
+        stop.click(stopped, [chatbot, turns], [chatbot, sources, turns, status, saved_turns], cancels=asked,
+                   queue=False, api_visibility="private")
         new.click(reset, None, outputs, cancels=asked, queue=False, api_visibility="private")
         chatbot.clear(reset, None, outputs, cancels=asked, queue=False, api_visibility="private")
         chatbot.select(show_sources, turns, sources, queue=False, api_visibility="private")
