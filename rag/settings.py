@@ -48,14 +48,15 @@ class Settings:
     openai_base_url: str = "http://127.0.0.1:8000/v1"
     openai_model: str = "default"
     openai_api_key: str = ""
+    openai_azure_api_version: str = ""  # set (e.g. 2024-06-01) when openai_base_url is an Azure OpenAI resource
     device: str = "auto"
     max_new_tokens: int = 512
     temperature: float = 0.0
     llm_timeout_s: float = 60.0
     min_support: float = 0.4
     max_question_chars: int = 2000
-    upload_max_mb: int = 50  # per file added to a knowledge base (rag/index/update.py)
-    upload_max_files: int = 20  # per upload
+    upload_max_mb: float = 50.0  # per file added to a knowledge base, and per .zip member once unpacked
+    upload_max_files: int = 50  # files in one upload (a .zip counts its members)
     host: str = "127.0.0.1"
     port: int = 7860
 

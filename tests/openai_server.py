@@ -15,6 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from rag.llm.breaker import DOWN
+
 Behaviour = Callable[["Handler"], None]
 
 
@@ -24,7 +26,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.body = json.loads(body)
-        self.server.requests.append({"path": self.path, "headers": dict(self.headers), "json": self.body})
+        self.server.requests.append({"path": self.path, "headers": _titled(self.headers), "json": self.body})
         plan = self.server.plan
         (plan.pop(0) if len(plan) > 1 else plan[0])(self)
 
@@ -42,6 +44,11 @@ class Handler(BaseHTTPRequestHandler):
         text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
         self.wfile.write(f"data: {text}\n\n".encode())
         self.wfile.flush()
+
+
+def _titled(headers: object) -> dict[str, str]:
+    """Header names as 'Content-Type' whatever case the client sent (HTTP ignores case)."""
+    return {"-".join(p.capitalize() for p in k.split("-")): v for k, v in headers.items()}  # type: ignore[attr-defined]
 
 
 class FakeServer(ThreadingHTTPServer):
@@ -101,6 +108,7 @@ def sleep_then(seconds: float, then: Behaviour) -> Behaviour:
 @pytest.fixture
 def server() -> Iterator[FakeServer]:
     srv = FakeServer()
+    DOWN.clear(srv.base_url)  # a port reused from a test of a server that was down
     thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     yield srv

@@ -17,7 +17,7 @@ from . import offline  # noqa: F401 - before gradio: no analytics, version check
 import gradio as gr
 
 from rag.errors import RagError
-from rag.evaluation.feedback import add_feedback, feedback_path
+from rag.evaluation.feedback import add_comment, feedback_path
 from rag.live import LivePipeline
 from rag.pipeline import Pipeline
 from rag.settings import Settings
@@ -27,11 +27,12 @@ from .api_docs import ApiBlocks, describe
 from .inputs import MAX_K, available_modes
 from .openai_api import openai_router
 from .backends import Backends
-from .chat import Turn, chat_value, respond, turn_sources
+from .chat import Turn, chat_value, respond, stopped_turns, turn_sources
 from .feedback import record_rating
+from .kb_panel import kb_panel, wire as wire_kb_panel
+from .library import Library
 from .persist import settings_from_json, turns_from_json, turns_to_json
 from .turn_status import status_html
-from .examples import example_questions
 from .render import h, sources_html
 from .startup import open_live
 from .status import answerer_label, index_html, mode_html
@@ -67,6 +68,8 @@ CSS = """
 a.rag-cite { color: var(--color-accent); text-decoration: none; font-weight: 600; cursor: pointer; }
 a.rag-cite:hover { text-decoration: underline; }
 .rag-source.rag-flash { background: rgba(250, 204, 21, .25); transition: background .3s; }
+.rag-upload-log { list-style: none; padding: 0; margin: .3em 0; font-size: .9em; }
+.rag-up-bad { color: #b91c1c; } .rag-up-run { color: var(--body-text-color-subdued); }
 .dark .rag-passage mark { background: #a16207; color: #fff; }
 @media (max-width: 600px) {
   #rag-main { flex-direction: column; }
@@ -97,21 +100,45 @@ def create_app(source: Pipeline | LivePipeline, title: str = TITLE, concurrency:
     current = source.current if isinstance(source, LivePipeline) else (lambda: source)
     pipeline = current()
     backends, api = Backends(current), Api(current)
+    library = Library(source)
     info = pipeline.mode_info()
     limit = concurrency or concurrency_limit()
-    examples = example_questions(list(pipeline.index.documents.values()), lambda q: pipeline.search(q))
+    examples = library.examples(library.default)
 
     saved_default = {"k": pipeline.settings.k, "mode": "auto", "backend": backends.names()[0]}
     feedback_file = feedback_path(pipeline.settings.index)  # the index folder, not one build inside it
 
-    def answer(message: str, turns: list[Turn], k: float, mode: str, backend: str) -> Iterator[tuple]:
-        chosen = backends.get(backend)
+    def answer(message: str, turns: list[Turn], k: float, mode: str, backend: str, base: str) -> Iterator[tuple]:
+        try:
+            chosen = library.backends(base or library.default).get(backend)
+        except RagError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
         update: tuple = ()
         for chat, sources, new_turns in respond(chosen, message, turns or [], int(k), None if mode == "auto" else mode):
             update = ("", chat, sources, new_turns)
             yield *update, gr.skip(), gr.skip()
         if update:  # the finished turn: say what answered, and keep the conversation in the browser
             yield *update, status_html(update[3]), turns_to_json(update[3])
+
+    def switch(base: str) -> tuple:
+        """A new conversation with base `base`: its examples, mode line and index details."""
+        try:
+            chosen = library.current(base)
+            head, details = _header(title, chosen.mode_info()), _about(chosen)
+            placeholder = _placeholder(chosen.mode_info())
+        except RagError as exc:
+            head, details, placeholder = _header(title, {}), h(str(exc)), h(str(exc))
+        chat = gr.update(value=[], examples=[{"text": q} for q in library.examples(base)],
+                         placeholder=placeholder)
+        return chat, sources_html(), [], status_html([]), [], head, details
+
+    def stopped(chat: list, turns: list[Turn]) -> tuple:
+        """Keep what had streamed when stop was pressed, marked （已停止）."""
+        kept = stopped_turns(chat, turns or [])
+        if kept is None:
+            return (gr.skip(),) * 5
+        value = chat_value(kept, current().settings.max_question_chars)
+        return value, sources_html(), kept, status_html(kept), turns_to_json(kept)
 
     def reset() -> tuple:
         return "", [], sources_html(), [], status_html([]), []
@@ -142,9 +169,8 @@ def create_app(source: Pipeline | LivePipeline, title: str = TITLE, concurrency:
         return row, gr.update(visible=True, value="")
 
     def comment(pending: dict | None, text: str) -> tuple:
-        if pending and text.strip():
-            add_feedback(feedback_file, pending["rating"], pending["question"], pending["answer"], text,
-                         pending.get("sources"))
+        if pending and text.strip() and pending.get("id"):
+            add_comment(feedback_file, pending["id"], text)
         return None, gr.update(visible=False, value="")
 
     with ApiBlocks(title=title, analytics_enabled=False, head=HEAD) as demo:
@@ -175,6 +201,7 @@ def create_app(source: Pipeline | LivePipeline, title: str = TITLE, concurrency:
                 with gr.Row(equal_height=True, elem_id="rag-actions"):
                     new = gr.Button("新对话", size="sm", elem_id="rag-new")
                     export = gr.Button("导出 Markdown", size="sm", elem_id="rag-export")
+                panel = kb_panel(library)
                 with gr.Accordion("设置", open=False, elem_id="rag-settings"):
                     k, mode, backend = _settings_panel(pipeline, backends.names())
                 with gr.Accordion("关于索引", open=False, elem_id="rag-about"):
@@ -182,18 +209,20 @@ def create_app(source: Pipeline | LivePipeline, title: str = TITLE, concurrency:
             with gr.Column(scale=2, min_width=300):
                 sources = gr.HTML(sources_html(), elem_id="rag-sources", js_on_load=None)
 
-        inputs, outputs = [box, turns, k, mode, backend], [box, chatbot, sources, turns, status, saved_turns]
+        inputs, outputs = [box, turns, k, mode, backend, panel.select], [box, chatbot, sources, turns, status, saved_turns]
         run = dict(fn=answer, inputs=inputs, outputs=outputs, concurrency_limit=limit, concurrency_id="answer",
                    api_visibility="private", show_progress="hidden")
         asked = [box.submit(**run), send.click(**run),
                  chatbot.example_select(pick_example, None, box, queue=False, api_visibility="private").then(**run)]
-        stop.click(None, None, None, cancels=asked, queue=False, api_visibility="private")
+        stop.click(stopped, [chatbot, turns], [chatbot, sources, turns, status, saved_turns], cancels=asked,
+                   queue=False, api_visibility="private")
         new.click(reset, None, outputs, cancels=asked, queue=False, api_visibility="private")
         chatbot.clear(reset, None, outputs, cancels=asked, queue=False, api_visibility="private")
         chatbot.select(show_sources, turns, sources, queue=False, api_visibility="private")
         chatbot.like(rate, turns, [pending_rating, comment_row], queue=False, api_visibility="private")
         comment_box.submit(comment, [pending_rating, comment_box], [pending_rating, comment_row], queue=False,
                            api_visibility="private")
+        wire_kb_panel(panel, library, switch, [chatbot, sources, turns, status, saved_turns, header, about])
         export.click(None, [saved_turns], None, js="(saved) => window.ragExport(saved)", api_visibility="private")
         theme_btn.click(None, None, None, js="() => window.ragToggleTheme()", api_visibility="private")
         lang_btn.click(None, None, None, js="() => window.ragToggleLanguage()", api_visibility="private")
@@ -209,7 +238,7 @@ def create_app(source: Pipeline | LivePipeline, title: str = TITLE, concurrency:
                   queue=False, api_visibility="private")
     demo.queue(default_concurrency_limit=limit, max_size=queue_size())
     # Mounted on Gradio's FastAPI app by serve(): it exists only once launch() has made it.
-    demo.rag_routers = [openai_router(current)]  # type: ignore[attr-defined]
+    demo.rag_routers = [openai_router(current, library, limit)]  # type: ignore[attr-defined]
     return demo
 
 

@@ -7,6 +7,7 @@ markdown the chat shows. Nothing here imports Gradio.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
@@ -14,11 +15,14 @@ from rag.errors import RagError
 from rag.pipeline import Pipeline
 from rag.types import Answer, Message
 
-from .render import answer_markdown, clean, error_markdown, sources_html, user_markdown
+from .render import CURSOR, answer_markdown, clean, error_markdown, sources_html, user_markdown
 
 log = logging.getLogger("rag")
 MAX_TURNS_IN_HISTORY = 6
 INTERNAL_ERROR = "回答时出现内部错误，请重试；如果一再出现，请查看服务器日志。"
+STOPPED = "（已停止）"
+_PENDING = "*正在检索…*"
+_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|~])")
 
 ChatValue = list[dict]
 Update = tuple[ChatValue, str, list["Turn"]]  # (the chat's messages, the sources panel, the turns)
@@ -84,3 +88,30 @@ def turn_sources(turns: Sequence[Turn], message_index: int) -> str | None:
     if 0 <= i < len(turns):
         return sources_html(turns[i].answer)
     return None
+
+
+def _text(content: object) -> str:
+    """A chat message's text, whether Gradio gives a string or a list of text parts."""
+    if isinstance(content, str):
+        return content
+    parts = content if isinstance(content, list) else [content]
+    return "".join(p.get("text", "") for p in parts if isinstance(p, dict))
+
+
+def stopped_turns(chat: ChatValue | None, turns: Sequence[Turn]) -> list[Turn] | None:
+    """The turns with the answer that was streaming when the reader pressed stop, kept and marked
+    （已停止）; None when nothing was in progress. The stopped text is not an answer, so it is not
+    part of the history follow-ups see.
+
+    >>> chat = [{"role": "user", "content": "天宫\\[1\\]？"}, {"role": "assistant", "content": "于2011" + CURSOR}]
+    >>> stopped_turns(chat, [])[0]
+    Turn(question='天宫[1]？', shown='于2011\\n\\n*（已停止）*', answer=None)
+    """
+    chat = list(chat or [])
+    if len(chat) < 2 * len(turns) + 2 or not isinstance(chat[-1], dict) or chat[-1].get("role") != "assistant":
+        return None
+    shown = _text(chat[-1].get("content")).removesuffix(CURSOR).strip()
+    if shown == _PENDING:
+        shown = ""
+    question = _ESCAPED.sub(r"\1", _text(chat[-2].get("content") if isinstance(chat[-2], dict) else ""))
+    return [*turns, Turn(question, (shown + "\n\n" if shown else "") + f"*{STOPPED}*")]

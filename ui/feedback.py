@@ -10,8 +10,7 @@ from .chat import Turn
 
 
 def record_rating(path: Path, rating: str, turn: Turn) -> dict[str, Any]:
-    """Append the rating at once (a comment may follow as its own row); returns what a comment row repeats."""
+    """Append the rating at once; returns the row (its `id` is what a later comment refers to)."""
     answer = turn.answer.answer if turn.answer else turn.shown
     sources = [c.url for c in turn.answer.citations] if turn.answer else []
-    add_feedback(path, rating, turn.question, answer, "", sources)
-    return {"rating": rating, "question": turn.question, "answer": answer, "sources": sources}
+    return add_feedback(path, rating, turn.question, answer, "", sources)

@@ -10,6 +10,7 @@ See docs/api.md. No `from __future__ import annotations`: FastAPI reads the hand
 """
 
 import json
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -53,8 +54,9 @@ def model_names(pipeline: Pipeline) -> list[str]:
     return [DEFAULT_MODEL, Path(str(pipeline.index.path)).name]
 
 
-def parse_request(body: Any, pipeline: Pipeline) -> ChatRequest:
-    """Check a chat-completions request; every problem is one ApiError naming its parameter."""
+def parse_request(body: Any, pipeline: Pipeline, names: list[str] | None = None) -> ChatRequest:
+    """Check a chat-completions request; every problem is one ApiError naming its parameter.
+    `names` are the models (knowledge bases) there are; by default only `pipeline`'s."""
     if not isinstance(body, dict):
         raise ApiError("the request body must be a JSON object")
     model = body.get("model", DEFAULT_MODEL)
@@ -62,8 +64,9 @@ def parse_request(body: Any, pipeline: Pipeline) -> ChatRequest:
         model = DEFAULT_MODEL
     if not isinstance(model, str):
         raise ApiError("model must be a string", "model")
-    if model not in model_names(pipeline):
-        raise ApiError(f"model {model!r} does not exist: use {DEFAULT_MODEL!r} (GET /v1/models lists them)",
+    if model not in (names or model_names(pipeline)):
+        known = ", ".join(repr(n) for n in dict.fromkeys(names or [DEFAULT_MODEL]))
+        raise ApiError(f"model {model!r} does not exist: use {known} (GET /v1/models lists them)",
                        "model", 404, code="model_not_found")
     stream = body.get("stream", False)
     if not isinstance(stream, bool) and stream is not None:
@@ -148,24 +151,60 @@ def sse(events: Iterator[dict[str, Any]]) -> Iterator[str]:
     yield "data: [DONE]\n\n"
 
 
-def openai_router(current: Callable[[], Pipeline]) -> Any:
-    """The FastAPI router, mounted on Gradio's app by `ui.app.serve()`."""
+def busy_error(limit: int) -> ApiError:
+    return ApiError(f"the server is answering {limit} questions already (RAG_CONCURRENCY={limit}): retry shortly",
+                    status=429, kind="rate_limit_exceeded", code="rate_limit_exceeded")
+
+
+def guarded(events: Iterator[str], release: Callable[[], None]) -> Iterator[str]:
+    """`events`, then the slot given back: at the end, on an error or when the client goes away."""
+    try:
+        yield from events
+    finally:
+        release()
+
+
+def openai_router(current: Callable[[], Pipeline], library: Any = None, limit: int = 8) -> Any:
+    """The FastAPI router, mounted on Gradio's app by `ui.app.serve()`. With a `ui.library.Library`
+    every knowledge base is a model and `model` picks the base; without, `default` is the only one."""
     from fastapi import APIRouter, Request
     from fastapi.responses import JSONResponse, StreamingResponse
 
     router = APIRouter(prefix="/v1")
+    # The page's queue holds answers beyond the limit; an API client is told to retry instead
+    # (OpenAI clients retry a 429 with back-off by themselves).
+    slots = threading.BoundedSemaphore(limit)
 
     def error(exc: ApiError) -> JSONResponse:
         return JSONResponse(exc.body(), status_code=exc.status)
 
+    def names() -> list[str]:
+        """Every model id accepted: `default` and the index folder's name (the first base), then each base."""
+        return [*model_names(current()), *(library.names()[1:] if library is not None else [])]
+
+    def base_of(model: Any) -> str | None:
+        """The knowledge base a model id names; None for the one the server started with."""
+        if library is None or not isinstance(model, str) or model in model_names(current()) or not model:
+            return None
+        return model if model in library.names() else None
+
+    def describe(name: str | None) -> dict[str, Any]:
+        info = (current() if name is None else library.current(name)).mode_info()
+        return {"id": name or DEFAULT_MODEL, "object": "model", "created": int(time.time()), "owned_by": "rag-zh",
+                "index": model_names(current())[1] if name is None else name,
+                "documents": info.get("documents", 0), "retrieval": info.get("retrieval"),
+                "answerer": info.get("answerer")}
+
     @router.get("/models")
     def models() -> JSONResponse:
-        pipeline = current()
-        info = pipeline.mode_info()
-        return JSONResponse({"object": "list", "data": [{
-            "id": DEFAULT_MODEL, "object": "model", "created": int(time.time()), "owned_by": "rag-zh",
-            "index": model_names(pipeline)[1], "documents": info.get("documents", 0),
-            "retrieval": info.get("retrieval"), "answerer": info.get("answerer")}]})
+        data = [describe(None)]
+        for name in (library.names()[1:] if library is not None else []):
+            try:
+                data.append(describe(name))
+            except RagError:  # a base without documents yet: listed, not answerable
+                data.append({"id": name, "object": "model", "created": int(time.time()), "owned_by": "rag-zh",
+                             "index": name, "documents": 0, "retrieval": None, "answerer": None})
+        return JSONResponse({"object": "list", "data": data})
 
     @router.post("/chat/completions")
     async def chat_completions(request: Request) -> Any:
@@ -175,20 +214,29 @@ def openai_router(current: Callable[[], Pipeline]) -> Any:
             return error(ApiError("the request body is not valid JSON"))
         from starlette.concurrency import run_in_threadpool
 
-        pipeline = current()
+        base = base_of(body.get("model") if isinstance(body, dict) else None)
         try:
-            req = parse_request(body, pipeline)
+            pipeline = current() if base is None else library.current(base)
+        except RagError as exc:
+            return error(ApiError(str(exc), "model", 400, code="model_not_ready"))
+        try:
+            req = parse_request(body, pipeline, names())
         except ApiError as exc:
             return error(exc)
         cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
+        if not slots.acquire(blocking=False):
+            return error(busy_error(limit))
         if req.stream:
             pieces = pipeline.stream(req.question, req.history, req.k, req.mode)
-            return StreamingResponse(sse(chunks(pieces, req.model, cid, created)), media_type="text/event-stream",
+            events = guarded(sse(chunks(pieces, req.model, cid, created)), slots.release)
+            return StreamingResponse(events, media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         try:
             answer = await run_in_threadpool(pipeline.ask, req.question, req.history, req.k, req.mode)
         except RagError as exc:
             return error(ApiError(str(exc), status=500, kind="server_error"))
+        finally:
+            slots.release()
         return JSONResponse(completion(answer, req.model, cid, created))
 
     return router

@@ -26,6 +26,10 @@
     "来源": "Sources", "提问后，这里列出回答引用的原文段落，支持回答的句子会高亮显示。":
       "After you ask, the cited passages appear here, with the supporting sentence highlighted.",
     "正在检索和作答…": "Searching and answering…", "用时": "took", "秒": "s",
+    "知识库": "Knowledge base", "知识库：新建、上传、管理文档": "Knowledge bases: create, upload, manage documents",
+    "新建知识库": "New knowledge base", "上传的文件": "Uploaded files", "删除所选文件": "Delete selected file",
+    "重新索引": "Re-index", "文件": "File", "类型": "Type", "大小": "Size", "段落数": "Chunks", "状态": "Status",
+    "已索引": "indexed", "新知识库的名称（字母、数字或中文）": "Name of the new knowledge base",
   };
   const ORIGINAL = new WeakMap();
   function language() {

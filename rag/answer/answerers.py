@@ -97,7 +97,8 @@ def _generator(settings: Settings) -> tuple[Generator, str, int]:
         key = settings.openai_api_key or os.environ.get("OPENAI_API_KEY", "")
         server = OpenAIGenerator(settings.openai_base_url, settings.openai_model, key or None,
                                  timeout_s=settings.llm_timeout_s, max_new_tokens=settings.max_new_tokens,
-                                 temperature=settings.temperature)
+                                 temperature=settings.temperature,
+                                 azure_api_version=settings.openai_azure_api_version or None)
         return server, f"openai:{settings.openai_model}@{server.base_url}", DEFAULT_BUDGET_CHARS
     raise RagError(f"unknown answerer '{settings.answerer}': use extractive, transformers or openai")
 

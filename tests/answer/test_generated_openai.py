@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from openai_server import FakeServer, closed_port_url, raw_stream, reply_json, scripted, server, sse
+from openai_server import FakeServer, closed_port_url, reply_json, scripted, server, sse, status
 
 from rag.index.build import build_index
 from rag.pipeline import Pipeline
@@ -167,7 +167,7 @@ def test_a_stream_cut_mid_answer_is_replaced_by_the_extractive_answer(extractive
 
 
 def test_a_garbage_stream_is_a_note(extractive: Pipeline, server: FakeServer) -> None:
-    server.plan = [raw_stream("<html><body>Welcome</body></html>\n")]
+    server.plan = [status(200, "<html><body>Welcome</body></html>\n", "text/html")]
     _, a = run(openai_pipeline(extractive, server.base_url))
     assert a.check["fallback"] == "extractive" and "malformed stream" in a.notes[0]
 

@@ -6,14 +6,16 @@ Each test gives the server (tests/openai_server.py) a plan: one behaviour per re
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 import time
 
 import pytest
-from openai_server import FakeServer, Handler, raw_stream, reply_json, server, sleep_then, sse, status
+from openai_server import FakeServer, Handler, closed_port_url, raw_stream, reply_json, server, sleep_then, sse, status
 
 from rag.errors import BackendError, RagError
 from rag.llm import make_generator
+from rag.llm.breaker import DownServers
 from rag.llm.openai_backend import OpenAIGenerator, chat_completions_url, openai_options_from_env
 from rag.types import Message
 
@@ -111,7 +113,6 @@ def test_a_stream_that_stalls_mid_answer_times_out(server: FakeServer) -> None:
     ('data: {"id": "x", "object": "chat.completion.chunk"}\n\n', "a chunk has no 'choices'"),
     ('data: {"choices": [{"delta": "oops"}]}\n\n', "a choice has no 'delta' object"),
     ('data: ["a", "list"]\n\n', "a data line is list, not an object"),
-    ("<html><body>Welcome to LM Studio</body></html>\n", "unexpected line '<html>"),
 ])
 def test_a_garbage_stream_is_a_one_line_backend_error(server: FakeServer, body: str, expected: str) -> None:
     server.plan = [raw_stream(body)]
@@ -120,6 +121,14 @@ def test_a_garbage_stream_is_a_one_line_backend_error(server: FakeServer, body: 
     assert "malformed stream" in str(err.value) and expected in str(err.value)
     assert "\n" not in str(err.value)
     assert len(server.requests) == 1  # garbage is not retried
+
+
+def test_a_web_page_where_the_api_should_be_is_a_one_line_backend_error(server: FakeServer) -> None:
+    server.plan = [status(200, "<html><body>Welcome to LM Studio</body></html>\n", "text/html")]
+    with pytest.raises(BackendError) as err:
+        list(generator(server).stream(MESSAGES))
+    assert "malformed stream (it answered text/html, not an event stream)" in str(err.value)
+    assert len(server.requests) == 1
 
 
 def test_an_error_event_mid_stream_is_reported(server: FakeServer) -> None:
@@ -205,3 +214,46 @@ def test_make_generator_builds_and_rejects() -> None:
         make_generator("extractive")
     with pytest.raises(RagError, match="unknown option tempreature"):
         make_generator("openai", base_url="http://h/v1", model="m", tempreature=0.2)
+
+
+def test_a_server_found_down_is_remembered_so_the_next_question_fails_at_once() -> None:
+    down = DownServers(hold_s=0.5)
+    url = closed_port_url()
+    gen = OpenAIGenerator(url, "m", timeout_s=2, backoff_s=0.05, down=down)
+    with pytest.raises(BackendError, match=r"is it running\? \(after 3 attempts\)$"):
+        list(gen.stream(MESSAGES))
+    start = time.monotonic()
+    with pytest.raises(BackendError) as err:
+        list(OpenAIGenerator(url, "m", down=down).stream(MESSAGES))  # another generator, same server
+    assert time.monotonic() - start < 0.05
+    assert str(err.value).startswith(f"cannot reach the OpenAI-compatible server at {url}: ")
+    assert str(err.value).endswith("(after 3 attempts) (still down, next try in 1s)")
+    time.sleep(0.55)
+    start = time.monotonic()
+    with pytest.raises(BackendError, match=r"\(after 3 attempts\)$"):  # tried again, not remembered
+        list(gen.stream(MESSAGES))
+    assert time.monotonic() - start > 0.1
+
+
+def test_a_server_that_is_up_is_not_held_back_by_another_that_is_down(server: FakeServer) -> None:
+    down = DownServers(hold_s=30)
+    down.mark(closed_port_url(), "cannot reach it")
+    server.plan = [sse(["好"])]
+    assert list(generator(server, down=down).stream(MESSAGES)) == ["好"]
+
+
+def test_azure_endpoints_use_the_deployment_path_and_api_key_header(server: FakeServer) -> None:
+    server.plan = [sse(["云"])]
+    root = server.base_url.removesuffix("/v1")
+    gen = OpenAIGenerator(root, "my-deployment", "az-key", azure_api_version="2024-06-01", timeout_s=5)
+    assert list(gen.stream(MESSAGES)) == ["云"]
+    request = server.requests[0]
+    assert request["path"] == "/openai/deployments/my-deployment/chat/completions?api-version=2024-06-01"
+    assert request["headers"]["Api-Key"] == "az-key"
+
+
+def test_without_the_openai_package_the_first_question_says_which_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "openai", None)  # an import of it now fails
+    gen = OpenAIGenerator("http://127.0.0.1:9/v1", "m")  # building it needs no package
+    with pytest.raises(RagError, match=r"'openai' is not installed.*\.\[llm\]"):
+        list(gen.stream(MESSAGES))

@@ -137,9 +137,14 @@ def test_stop_settings_theme_language_and_rating(browser, served) -> None:
     box.send_keys(Keys.ENTER)
     wait(browser, lambda d: "▍" in d.execute_script(f"return {LAST_BOT}"), "a streaming answer")
     browser.find_element(By.ID, "rag-stop").click()
-    time.sleep(1.5)
-    assert "373" not in browser.execute_script(f"return {LAST_BOT}")
-    box.send_keys(gold()["q001"][0], Keys.ENTER)  # the stopped turn is not kept: the bubble count may not grow
+    wait(browser, lambda d: "（已停止）" in d.execute_script(f"return {LAST_BOT}"), "the stopped answer marked")
+    time.sleep(1.0)
+    stopped = browser.execute_script(f"return {LAST_BOT}")
+    assert "373" not in stopped and "▍" not in stopped
+    before = len(bots(browser))
+    box.send_keys(gold()["q001"][0], Keys.ENTER)  # the stopped turn stays above the next one
+    wait(browser, lambda d: len(bots(d)) == before + 1, "a new bubble below the stopped one")
+    assert "（已停止）" in bots(browser)[-2].text
     wait(browser, lambda d: "1.6万" in d.execute_script(f"return {LAST_BOT}") and "来源" in
          d.execute_script(f"return {LAST_BOT}"), "the next answer")
     # Settings are kept across a reload.
@@ -169,7 +174,8 @@ def test_stop_settings_theme_language_and_rating(browser, served) -> None:
     wait(browser, lambda d: any(r.get("comment") == f"很好 {w}" for r in read_feedback(feedback_path(settings.index))),
          "the comment stored")
     rows = list(read_feedback(feedback_path(settings.index)))
-    assert rows[-2]["rating"] == rows[-1]["rating"] == "up" and "1.6万" in rows[-1]["answer"]
+    assert rows[-1]["rating"] == "up" and rows[-1]["comment"] == f"很好 {w}" and "1.6万" in rows[-1]["answer"]
+    assert all("comment_of" not in r for r in rows)  # the comment is in its rating's row, not one of its own
     # English switch, and back.
     browser.find_element(By.ID, "rag-lang").click()
     wait(browser, lambda d: d.find_element(By.ID, "rag-new").text == "New chat", "English labels")
