@@ -64,7 +64,7 @@ def add_files(kb_name: str, paths: Iterable[str | Path], env: Mapping[str, str] 
         raise RagError("add_files: give one name per file")
     base = _knowledge_base(kb_name, env)
     settings = load_settings({"kb": kb_name}, env=env)
-    limit = settings.upload_max_mb * 1024 * 1024
+    limit = int(settings.upload_max_mb * 1024 * 1024)
     added, replaced, unchanged, refused = [], [], [], []
     if len(paths) > settings.upload_max_files:
         refused = [f"{n}: more than {settings.upload_max_files} files at once (add the rest next time)"
