@@ -98,8 +98,12 @@ def collect(squad_file: Path, gold_folder: Path, work: Path):
 
 
 def fit(groups, unans, C: float = 1.0) -> tuple[Selector, dict]:
+    """Weights that rank each question's right sentence first (a softmax over its candidates,
+    L2 penalty 1/C), then one slope and intercept that turn the score into a probability
+    (fitted on every row, the unanswerable questions' too) for the refusal threshold."""
     try:
         import numpy as np
+        from scipy.optimize import minimize
         from sklearn.linear_model import LogisticRegression
     except ImportError:
         raise MissingDependency("scikit-learn", "eval") from None
@@ -108,10 +112,26 @@ def fit(groups, unans, C: float = 1.0) -> tuple[Selector, dict]:
     w = np.array([wt for wt, xs, _ in groups + unans for _ in xs], dtype=float)
     mean, scale = X.mean(axis=0), X.std(axis=0)
     scale[scale == 0] = 1.0
-    model = LogisticRegression(C=C, max_iter=2000)
-    model.fit((X - mean) / scale, y, sample_weight=w)
+    # Only questions with a right sentence among their candidates say which one is best.
+    ranked = [(wt, (np.array(xs, dtype=float) - mean) / scale, np.array(ys) == 1)
+              for wt, xs, ys in groups if xs and any(ys)]
+
+    def loss(coef):
+        total, grad = 0.0, np.zeros_like(coef)
+        for wt, Z, pos in ranked:
+            s = Z @ coef
+            p = np.exp(s - s.max())
+            p /= p.sum()
+            right = p[pos].sum() + 1e-12
+            total -= wt * np.log(right)
+            grad += wt * (p @ Z - (np.where(pos, p, 0.0) / right) @ Z)
+        return total + coef @ coef / C, grad + 2 * coef / C
+
+    coef = minimize(loss, np.zeros(X.shape[1]), jac=True, method="L-BFGS-B").x
+    calib = LogisticRegression(C=1e4, max_iter=1000).fit((((X - mean) / scale) @ coef)[:, None], y, sample_weight=w)
+    slope, intercept = float(calib.coef_[0][0]), float(calib.intercept_[0])
     sel = Selector(FEATURES, tuple(float(v) for v in mean), tuple(float(v) for v in scale),
-                   tuple(float(v) for v in model.coef_[0]), float(model.intercept_[0]), 0.0)
+                   tuple(float(v) * slope for v in coef), intercept, 0.0)
     threshold, stats = choose_threshold(sel, groups, unans)
     return Selector(sel.names, sel.mean, sel.scale, sel.coef, sel.intercept, threshold), stats
 
@@ -147,7 +167,7 @@ def main(argv=None) -> int:
     ap.add_argument("--squad", default=str(DEFAULT_SQUAD), help="SQuAD-layout file whose FIT split is used")
     ap.add_argument("--gold", default=str(DEFAULT_GOLD), help="gold set folder (default: eval/)")
     ap.add_argument("--out", default=str(WEIGHTS), help="where to write the weights (default: the package's)")
-    ap.add_argument("-C", type=float, default=0.1, help="inverse regularization strength")
+    ap.add_argument("-C", type=float, default=10.0, help="inverse regularization strength")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="rag-fit-") as tmp:
         groups, unans = collect(Path(args.squad), Path(args.gold), Path(tmp))
