@@ -147,6 +147,20 @@ class Selector:
                    float(d["intercept"]), float(d["threshold"]))
 
 
+REFUSAL_FEATURES = FEATURES + ("prob",)
+
+
+@lru_cache(maxsize=4)
+def load_refusal(path: str = str(WEIGHTS)) -> Selector | None:
+    """The question-level model (the best sentence's features and probability -> the probability that
+    the documents answer the question at all), or None when the weights hold none."""
+    try:
+        sel = Selector.from_dict(json.loads(Path(path).read_text(encoding="utf-8"))["refusal"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return sel if sel.names == REFUSAL_FEATURES else None
+
+
 @lru_cache(maxsize=4)
 def load_selector(path: str = str(WEIGHTS)) -> Selector | None:
     """The fitted weights, or None (hand scores) when absent or fitted for other features."""
