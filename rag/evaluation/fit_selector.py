@@ -3,11 +3,12 @@
 Rows are the candidate sentences the extractive answerer sees, with the features of
 `rag/answer/selector.py`; a sentence is positive when it holds a gold answer. Questions
 come from the FIT split of a SQuAD-layout file (default: the CMRC 2018 trial set in
-shared/) and from the gold set's single questions (eval/questions.jsonl; unanswerable ones
-give only negatives). The refusal threshold is chosen on the same data: the probability
-that best separates questions whose best sentence is right from questions whose article
-is not indexed at all (the fit split asked against the other half of the articles, and
-the gold set's unanswerable questions).
+shared/) and from the gold set's questions and conversation turns (eval/; unanswerable ones
+and turns to refuse give only negatives). The weights rank each question's right sentence
+first (a softmax over its candidates). A second, question-level model (`refusal` in the
+JSON) says whether the documents answer at all, from the best sentence's features: fitted on
+answerable questions against questions whose article is not indexed (the fit split asked
+against the other half of the articles) and the gold set's unanswerable questions.
 
 Needs scikit-learn (the `eval` extra); writes `rag/answer/data/selector.json`, which the
 answerer applies without it. Deterministic: same data, same weights.
