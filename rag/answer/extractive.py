@@ -16,7 +16,7 @@ from rag.index.bm25 import BM25
 from rag.answer.candidates import ASKS_WHO, SPEECH, Candidate, SentenceScorer, sentence_before
 from rag.text.numbers import extract_quantities
 from rag.answer.prompting import REFUSAL_EN, REFUSAL_ZH  # one wording for every backend
-from rag.answer.selector import Selector, featurize, load_selector
+from rag.answer.selector import Selector, featurize, load_refusal, load_selector
 from rag.answer.support import QuestionTerms, missing_terms, question_terms
 from rag.text.tokenize import Tokenizer
 from rag.types import Chunk, Citation, Draft, FollowUp, Hit, Message
@@ -48,6 +48,8 @@ class ExtractiveAnswerer:
         self.tokenizer, self.bm25 = tokenizer, bm25
         # True: the fitted weights shipped with the package (hand scores when absent); None: hand scores.
         self.selector = load_selector() if selector is True else (selector or None)
+        # Whether the documents answer at all, from the best sentence's features (fitted with the selector).
+        self.refusal = load_refusal() if selector is True else None
         self.min_support, self.max_sentences = min_support, max_sentences
         self.scorer = SentenceScorer(tokenizer)
         self.by_doc: dict[str, list[Chunk]] = defaultdict(list)
@@ -84,6 +86,12 @@ class ExtractiveAnswerer:
         if self.selector is not None and cands[0].score < self.selector.threshold:
             return self._refuse(question, f"the best sentence answers with probability {cands[0].score:.2f} "
                                           f"(< {self.selector.threshold:.2f})")
+        if self.refusal is not None:
+            scored = spans[(cands[0].chunk.chunk_id, cands[0].sentence.start)]
+            answerable = self.refusal.prob((*scored.features, cands[0].score))
+            if answerable < self.refusal.threshold:
+                return self._refuse(question, f"the passages answer this kind of question with probability "
+                                              f"{answerable:.2f} (< {self.refusal.threshold:.2f})")
         chosen = self._choose(cands, q)
         if ASKS_WHO.search(fu.question):
             chosen = self._with_speaker(chosen)
@@ -93,7 +101,8 @@ class ExtractiveAnswerer:
                 and not any(_has_money(c.sentence.text) for c in chosen):
             return self._refuse(question, "the question asks for an amount of money and the passages give none")
         draft = self._compose(chosen)
-        span = spans.get((chosen[0].chunk.chunk_id, chosen[0].sentence.start))
+        scored = spans.get((chosen[0].chunk.chunk_id, chosen[0].sentence.start))
+        span = scored.span if scored is not None else None
         if span is not None:  # the figure/name/date/place of the asked type nearest the question's words
             draft = replace(draft, check={**draft.check, "short_answer": span.text})
         if fu.question != question:
@@ -102,13 +111,13 @@ class ExtractiveAnswerer:
 
     def ranked(self, question: str, q: QuestionTerms, hits: Sequence[Hit]):
         """Candidates best first by the hand scores, and by the fitted selector (the same when
-        there is none), and each candidate's answer span of the asked type, by (chunk, start)."""
+        there is none), and each candidate's features and answer span of the asked type, by (chunk, start)."""
         cands = list(self.scorer.candidates(question, q, hits))
         scored = featurize(question, q, cands, self.tokenizer, self.bm25)
         learned = cands
         if self.selector is not None:
             learned = [replace(c, score=self.selector.prob(s.features)) for c, s in zip(cands, scored)]
-        spans = {(c.chunk.chunk_id, c.sentence.start): s.span for c, s in zip(cands, scored)}
+        spans = {(c.chunk.chunk_id, c.sentence.start): s for c, s in zip(cands, scored)}
         return sorted(cands, key=lambda c: -c.score), sorted(learned, key=lambda c: -c.score), spans
 
     def _choose(self, cands: list[Candidate], q: QuestionTerms) -> list[Candidate]:

@@ -1,8 +1,9 @@
 """Which retrieved sentence answers the question? A small learned model over general features.
 
-Every candidate sentence (candidates.py) gets the features below; a logistic regression,
-fitted on questions nobody here tuned rules for (the fit split of CMRC 2018) and the gold
-set, weighs them into the probability that the sentence holds the answer. The weights are
+Every candidate sentence (candidates.py) gets the features below; linear weights, fitted on
+questions nobody here tuned rules for (the fit split of CMRC 2018) and the gold set so that
+each question's right sentence ranks first (a softmax over its candidates), then scaled into
+the probability that the sentence holds the answer (a logistic calibration). The weights are
 plain JSON (`data/selector.json`), applied here without scikit-learn; they are rebuilt by
 `python -m rag.evaluation.fit_selector`. The same probability, against the fitted
 `threshold`, decides whether the best evidence is good enough to answer at all.
@@ -13,7 +14,9 @@ BM25 against the question (relative to the best candidate), the answer type the 
 asks for (quantity, time, person, place, org) and whether the sentence has such a span that
 is not a question word, how near it sits to the question words the sentence repeats, how
 much of the sentence is new to the question, the chunk's rank and score, the sentence's
-position and length, and the hand-weighted score of candidates.py.
+position and length, the hand-weighted score of candidates.py, and how closely the sentence
+repeats the question character by character (surface.py: longest shared run, shared pairs, the
+words around the question word, how much of the article's title the question names).
 """
 from __future__ import annotations
 
@@ -27,13 +30,16 @@ from typing import Sequence
 from rag.answer.answer_type import Span, expected_type, typed_spans
 from rag.answer.candidates import Candidate
 from rag.answer.support import QuestionTerms
+from rag.answer.surface import REFERS, around_wh, longest_shared, pair_share, question_text, title_share
 from rag.index.bm25 import BM25
 from rag.text.tokenize import Tokenizer, fold
 
 WEIGHTS = Path(__file__).parent / "data" / "selector.json"
 FEATURES = ("own", "support", "missing", "bm25_rel", "bm25_top", "own_rel", "type_asked", "has_type",
             "type_near", "novel", "rank_inv", "hit_rel", "pos_inv", "loglen", "short", "hand", "hand_rel",
-            "rest", "rest_rel", "rest_top", "rest_share")
+            "rest", "rest_rel", "rest_top", "rest_share", "lcs", "lcs_rel", "pairs", "pairs_rel", "wh_left",
+            "wh_right", "title_cov", "doc_pos", "title_in_q",
+            "refers")
 
 
 @dataclass(frozen=True)
@@ -56,12 +62,19 @@ def featurize(question: str, q: QuestionTerms, cands: Sequence[Candidate], token
     top_own = max((c.own for c in cands), default=0.0)
     top_hand = max((c.score for c in cands), default=0.0)
     top_hit = max((c.hit_score for c in cands), default=0.0) or 1.0
+    qchars = question_text(question)
+    folded = [fold(c.sentence.text) for c in cands]
+    lcs = [longest_shared(qchars, s) for s in folded]
+    pairs = [pair_share(qchars, s) for s in folded]
+    titles = {c.chunk.title: fold(c.chunk.title) for c in cands}
     # The words of the question that its article's title does not already say: the subject
     # ("黄鳍紫鱼") is in every sentence's title, while the answer's sentence says "本鱼…以甲壳类为食".
-    rest = [_rest(q, idf, fold(c.chunk.title), set(ts)) for c, ts in zip(cands, toks)]
+    rest = [_rest(q, idf, titles[c.chunk.title], set(ts)) for c, ts in zip(cands, toks)]
     top_rest = max(rest, default=0.0)
+    top_lcs, top_pairs = max(lcs, default=0.0), max(pairs, default=0.0)
+    total = sum(idf.values()) or 1.0
     out = []
-    for c, ts, lex, r in zip(cands, toks, lexical, rest):
+    for c, ts, lex, r, lc, pr, fs in zip(cands, toks, lexical, rest, lcs, pairs, folded):
         span, dist = best_span(c.sentence.text, kind, qtext, qtoks)
         n = len(c.sentence.text)
         novel = sum(t not in qtoks for t in ts) / (len(ts) or 1)
@@ -70,7 +83,9 @@ def featurize(question: str, q: QuestionTerms, cands: Sequence[Candidate], token
              1.0 / (1.0 + dist / 8.0) if span is not None else 0.0, novel, 1.0 / (1 + c.rank),
              c.hit_score / top_hit, 1.0 / (1 + c.position), math.log1p(n) / 5.0, float(n < 6), c.score,
              c.score - top_hand, r, r - top_rest, float(r >= top_rest and top_rest > 0),
-             r / (lex or 1.0))
+             r / (lex or 1.0), lc, lc - top_lcs, pr, pr - top_pairs, *around_wh(qchars, fs),
+             sum(w for t, w in idf.items() if t in titles[c.chunk.title]) / total, math.log1p(c.sentence.start) / 8.0,
+             title_share(qchars, titles[c.chunk.title]), float(bool(REFERS.match(fs))))
         out.append(Scored(f, span))
     return out
 
@@ -130,6 +145,20 @@ class Selector:
     def from_dict(cls, d: dict) -> "Selector":
         return cls(tuple(d["features"]), tuple(d["mean"]), tuple(d["scale"]), tuple(d["coef"]),
                    float(d["intercept"]), float(d["threshold"]))
+
+
+REFUSAL_FEATURES = FEATURES + ("prob",)
+
+
+@lru_cache(maxsize=4)
+def load_refusal(path: str = str(WEIGHTS)) -> Selector | None:
+    """The question-level model (the best sentence's features and probability -> the probability that
+    the documents answer the question at all), or None when the weights hold none."""
+    try:
+        sel = Selector.from_dict(json.loads(Path(path).read_text(encoding="utf-8"))["refusal"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return sel if sel.names == REFUSAL_FEATURES else None
 
 
 @lru_cache(maxsize=4)

@@ -3,11 +3,12 @@
 Rows are the candidate sentences the extractive answerer sees, with the features of
 `rag/answer/selector.py`; a sentence is positive when it holds a gold answer. Questions
 come from the FIT split of a SQuAD-layout file (default: the CMRC 2018 trial set in
-shared/) and from the gold set's single questions (eval/questions.jsonl; unanswerable ones
-give only negatives). The refusal threshold is chosen on the same data: the probability
-that best separates questions whose best sentence is right from questions whose article
-is not indexed at all (the fit split asked against the other half of the articles, and
-the gold set's unanswerable questions).
+shared/) and from the gold set's questions and conversation turns (eval/; unanswerable ones
+and turns to refuse give only negatives). The weights rank each question's right sentence
+first (a softmax over its candidates). A second, question-level model (`refusal` in the
+JSON) says whether the documents answer at all, from the best sentence's features: fitted on
+answerable questions against questions whose article is not indexed (the fit split asked
+against the other half of the articles) and the gold set's unanswerable questions.
 
 Needs scikit-learn (the `eval` extra); writes `rag/answer/data/selector.json`, which the
 answerer applies without it. Deterministic: same data, same weights.
@@ -20,13 +21,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from rag.answer.selector import FEATURES, WEIGHTS, Selector, featurize
+from rag.answer.selector import FEATURES, REFUSAL_FEATURES, WEIGHTS, Selector, featurize
 from rag.answer.support import question_terms
 from rag.errors import MissingDependency, RagError
 from rag.evaluation import squad
 from rag.evaluation.data import DEFAULT_GOLD, load_gold
 from rag.evaluation.judge import overlaps_evidence
 from rag.settings import PROJECT_ROOT
+from rag.types import Message
 
 DEFAULT_SQUAD = PROJECT_ROOT.parent / "shared" / "datasets" / "cmrc2018" / "cmrc2018_trial.json"
 GOLD_WEIGHT = 8.0  # the gold set is small; its questions are the product's own kind
@@ -37,11 +39,11 @@ GOLD_WEIGHT = 8.0  # the gold set is small; its questions are the product's own 
 REFUSAL_WEIGHT = 0.0
 
 
-def rows_for(pipe, question: str, is_positive) -> tuple[list[tuple[float, ...]], list[int]]:
-    """Features and labels of every candidate sentence for one question."""
+def rows_for(pipe, question: str, is_positive, history=()) -> tuple[list[tuple[float, ...]], list[int]]:
+    """Features and labels of every candidate sentence for one question (a turn: after `history`)."""
     inner = getattr(pipe.answerer, "inner", pipe.answerer)
-    fu = pipe.followup(question, [])
-    hits = pipe.search(question, (), pipe.settings.k, None, fu)
+    fu = pipe.followup(question, list(history))
+    hits = pipe.search(question, list(history), pipe.settings.k, None, fu)
     q = question_terms(fu.question, fu.context, inner.tokenizer, inner.bm25)
     if not q.main or not hits:
         return [], []
@@ -81,25 +83,38 @@ def collect(squad_file: Path, gold_folder: Path, work: Path):
     build_index(settings, force=True)
     gpipe = Pipeline.open(settings, build_if_missing=False)
     for g in gold.questions:
-        if g.answerable:
-            facts = [[squad.normalize(v) for v in variants] for variants in g.facts]
-
-            def positive(text, facts=facts, evidence=g.evidence):
-                t = squad.normalize(text)
-                has_facts = bool(facts) and all(any(v and v in t for v in variants) for variants in facts)
-                return has_facts or bool(evidence and overlaps_evidence(text, evidence))
-
-            X, y = rows_for(gpipe, g.question, positive)
-            groups.append((GOLD_WEIGHT, X, y))
-        else:
-            X, y = rows_for(gpipe, g.question, lambda text: False)
-            unans.append((GOLD_WEIGHT, X, y))
+        X, y = rows_for(gpipe, g.question, _gold_positive(g.facts, g.evidence) if g.answerable else lambda text: False)
+        (groups if g.answerable else unans).append((GOLD_WEIGHT, X, y))
+    # Conversations: each turn after the pipeline's own earlier answers, as `rag eval` asks them.
+    for conv in gold.conversations:
+        history: list = []
+        for turn in conv.turns:
+            positive = (lambda text: False) if turn.refuse else _gold_positive(turn.facts, turn.evidence)
+            X, y = rows_for(gpipe, turn.question, positive, history)
+            (unans if turn.refuse else groups).append((GOLD_WEIGHT, X, y))
+            answer = gpipe.ask(turn.question, history)
+            history += [Message("user", turn.question), Message("assistant", answer.answer)]
     return groups, unans
 
 
+def _gold_positive(facts, evidence):
+    """A sentence holds the answer: all its key facts (a variant of each), or the evidence."""
+    facts = [[squad.normalize(v) for v in variants] for variants in facts]
+
+    def positive(text):
+        t = squad.normalize(text)
+        has_facts = bool(facts) and all(any(v and v in t for v in variants) for variants in facts)
+        return has_facts or bool(evidence and overlaps_evidence(text, evidence))
+    return positive
+
+
 def fit(groups, unans, C: float = 1.0) -> tuple[Selector, dict]:
+    """Weights that rank each question's right sentence first (a softmax over its candidates,
+    L2 penalty 1/C), then one slope and intercept that turn the score into a probability
+    (fitted on every row, the unanswerable questions' too) for the refusal threshold."""
     try:
         import numpy as np
+        from scipy.optimize import minimize
         from sklearn.linear_model import LogisticRegression
     except ImportError:
         raise MissingDependency("scikit-learn", "eval") from None
@@ -108,12 +123,70 @@ def fit(groups, unans, C: float = 1.0) -> tuple[Selector, dict]:
     w = np.array([wt for wt, xs, _ in groups + unans for _ in xs], dtype=float)
     mean, scale = X.mean(axis=0), X.std(axis=0)
     scale[scale == 0] = 1.0
-    model = LogisticRegression(C=C, max_iter=2000)
-    model.fit((X - mean) / scale, y, sample_weight=w)
+    # Only questions with a right sentence among their candidates say which one is best.
+    ranked = [(wt, (np.array(xs, dtype=float) - mean) / scale, np.array(ys) == 1)
+              for wt, xs, ys in groups if xs and any(ys)]
+
+    def loss(coef):
+        total, grad = 0.0, np.zeros_like(coef)
+        for wt, Z, pos in ranked:
+            s = Z @ coef
+            p = np.exp(s - s.max())
+            p /= p.sum()
+            right = p[pos].sum() + 1e-12
+            total -= wt * np.log(right)
+            grad += wt * (p @ Z - (np.where(pos, p, 0.0) / right) @ Z)
+        return total + coef @ coef / C, grad + 2 * coef / C
+
+    coef = minimize(loss, np.zeros(X.shape[1]), jac=True, method="L-BFGS-B").x
+    calib = LogisticRegression(C=1e4, max_iter=1000).fit((((X - mean) / scale) @ coef)[:, None], y, sample_weight=w)
+    slope, intercept = float(calib.coef_[0][0]), float(calib.intercept_[0])
     sel = Selector(FEATURES, tuple(float(v) for v in mean), tuple(float(v) for v in scale),
-                   tuple(float(v) for v in model.coef_[0]), float(model.intercept_[0]), 0.0)
+                   tuple(float(v) * slope for v in coef), intercept, 0.0)
     threshold, stats = choose_threshold(sel, groups, unans)
     return Selector(sel.names, sel.mean, sel.scale, sel.coef, sel.intercept, threshold), stats
+
+
+# The refusal model may cost at most this share of the gold set's answerable questions.
+GOLD_ANSWERED = 0.98
+
+
+def fit_refusal(sel: Selector, groups, unans, C: float = 0.3) -> tuple[Selector, dict]:
+    """Does the corpus answer the question at all? One row per question: its best sentence's features
+    and probability; answerable questions (any in `groups`) against `unans` (article not indexed, or
+    the gold set's unanswerable questions). The threshold maximizes answered + refused (weighted)
+    while keeping GOLD_ANSWERED of the gold set's answerable questions (weight > 1) answered."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    rows = []
+    for label, gs in ((1, groups), (0, unans)):
+        for wt, xs, _ in gs:
+            if xs:
+                probs = [sel.prob(f) for f in xs]
+                i = max(range(len(probs)), key=probs.__getitem__)
+                rows.append((wt, label, (*xs[i], probs[i])))
+    X = np.array([r[2] for r in rows], dtype=float)
+    y = np.array([r[1] for r in rows])
+    w = np.array([r[0] for r in rows], dtype=float)
+    mean, scale = X.mean(axis=0), X.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=C, max_iter=3000).fit((X - mean) / scale, y, sample_weight=w)
+    ref = Selector(REFUSAL_FEATURES, tuple(map(float, mean)), tuple(map(float, scale)),
+                   tuple(map(float, model.coef_[0])), float(model.intercept_[0]), 0.0)
+    p = np.array([ref.prob(x) for x in X])
+    gold_pos = (y == 1) & (w > 1)
+    best = (-1.0, 0.0)
+    for t in sorted(set(np.round(p, 3))):
+        if gold_pos.any() and (p[gold_pos] >= t).mean() < GOLD_ANSWERED:
+            break
+        score = (w * ((y == 1) & (p >= t))).sum() / w[y == 1].sum() + (w * ((y == 0) & (p < t))).sum() / w[y == 0].sum()
+        best = max(best, (score, float(t)))
+    t = best[1]
+    stats = {"threshold": t, "answerable_answered": round(float(((p >= t) & (y == 1)).sum() / (y == 1).sum()), 3),
+             "unanswerable_refused": round(float(((p < t) & (y == 0)).sum() / (y == 0).sum()), 3),
+             "gold_answerable_answered": round(float((p[gold_pos] >= t).mean()), 3) if gold_pos.any() else None}
+    return Selector(ref.names, ref.mean, ref.scale, ref.coef, ref.intercept, t), stats
 
 
 def choose_threshold(sel: Selector, groups, unans) -> tuple[float, dict]:
@@ -147,17 +220,20 @@ def main(argv=None) -> int:
     ap.add_argument("--squad", default=str(DEFAULT_SQUAD), help="SQuAD-layout file whose FIT split is used")
     ap.add_argument("--gold", default=str(DEFAULT_GOLD), help="gold set folder (default: eval/)")
     ap.add_argument("--out", default=str(WEIGHTS), help="where to write the weights (default: the package's)")
-    ap.add_argument("-C", type=float, default=0.1, help="inverse regularization strength")
+    ap.add_argument("-C", type=float, default=10.0, help="inverse regularization strength")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="rag-fit-") as tmp:
         groups, unans = collect(Path(args.squad), Path(args.gold), Path(tmp))
     sel, stats = fit(groups, unans, args.C)
+    refusal, refusal_stats = fit_refusal(sel, groups, unans)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     body = {**sel.to_dict(), "fitted_on": {"squad": Path(args.squad).name, "split": "fit", "gold": "questions.jsonl",
-                                          **stats}}
+                                          **stats},
+            "refusal": {**refusal.to_dict(), "fitted_on": refusal_stats}}
     out.write_text(json.dumps(body, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(stats, ensure_ascii=False))
+    print("refusal: " + json.dumps(refusal_stats, ensure_ascii=False))
     print("weights: " + ", ".join(f"{n} {c:+.2f}" for n, c in zip(sel.names, sel.coef)))
     return 0
 

@@ -11,7 +11,7 @@ import json
 import pytest
 
 from rag.answer.answer_type import PERSON, QUANTITY, TIME, expected_type, typed_spans
-from rag.answer.selector import FEATURES, WEIGHTS, Selector, load_selector
+from rag.answer.selector import FEATURES, REFUSAL_FEATURES, WEIGHTS, Selector, load_refusal, load_selector
 from rag.index.build import build_index
 from rag.pipeline import Pipeline
 from rag.settings import load_settings
@@ -63,8 +63,6 @@ def test_expected_types_and_spans():
     assert [s.text for s in spans if s.kind == QUANTITY][:1] == ["38米"]
 
 
-@pytest.mark.xfail(reason="known limit: the fitted weights still prefer the definition sentence here "
-                          "(CMRC top-1 sentence is right 72% of the time on the fit split)", strict=False)
 def test_answer_sentence_without_the_subject_is_chosen(pipe):
     # the first sentence repeats every name of the question; the one that answers says "本鱼"
     a = pipe.ask("蓝斑石鲈以什么为食？")
@@ -82,3 +80,17 @@ def test_figure_of_the_platform_asked_about(pipe):
     assert not a.refused and "95个" in a.answer and "280个" not in a.answer
     b = pipe.ask("甲平台有多少个商家成交额破千万元？")
     assert not b.refused and "280个" in b.answer and "95个" not in b.answer
+
+
+def test_refusal_model_ships_with_the_weights():
+    ref = load_refusal()
+    assert ref is not None and ref.names == REFUSAL_FEATURES and 0.0 < ref.threshold < 1.0
+
+
+def test_question_about_an_article_not_indexed_is_refused(pipe):
+    # no document is about 黄尾鲷; the fish article's "以小虾和蟹类为食" matches every other word
+    a = pipe.ask("黄尾鲷以什么为食？")
+    assert a.refused, a.answer
+    assert "probability" in a.check.get("refusal_reason", "")
+    # the same words about the fish that is indexed are answered
+    assert not pipe.ask("蓝斑石鲈以什么为食？").refused
