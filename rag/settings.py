@@ -50,6 +50,9 @@ class Settings:
     max_question_chars: int = 2000
     host: str = "127.0.0.1"
     port: int = 7860
+    store: str = ""  # "" or a folder: the local index; "x.db" or "http(s)://host:19530": Milvus
+    store_token: str = ""
+    knowledge_base: str = "default"  # the Milvus collection family one store holds
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
