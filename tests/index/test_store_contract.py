@@ -177,3 +177,30 @@ def test_cli_answers_from_milvus(settings, tmp_path, capsys):
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert out["mode"]["store"] == "milvus-lite" and out["mode"]["store_uri"] == str(db)
     assert "373" in out["answer"] and out["citations"] and not out["refused"]
+
+
+def test_uri_picks_the_store():
+    from rag.index.stores import is_milvus
+
+    assert is_milvus("demo.db") and is_milvus("http://127.0.0.1:19530") and is_milvus("https://m.example:19530")
+    assert not is_milvus("index/") and not is_milvus("") and not is_milvus("kb.dbx")
+
+
+def test_without_pymilvus_the_message_names_the_extra(monkeypatch, tmp_path):
+    import sys
+
+    from rag.errors import MissingDependency
+    from rag.index.milvus import connect
+
+    monkeypatch.setitem(sys.modules, "pymilvus", None)  # import pymilvus now raises ImportError
+    with pytest.raises(MissingDependency, match=r"\[milvus\]"):
+        connect(str(tmp_path / "x.db"))
+
+
+def test_bad_knowledge_base_name_is_one_line(tmp_path):
+    from rag.index.milvus import check_kb
+
+    assert check_kb("default") == "default"
+    for bad in ("", "1kb", "a-b", "知识库", "x" * 60):
+        with pytest.raises(RagError, match="not allowed"):
+            check_kb(bad)
