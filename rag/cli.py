@@ -159,7 +159,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from ui.app import launch
     except ImportError as exc:
         raise RagError(f"the web UI cannot start ({exc}): run `pip install -e \".[ui]\"`") from None
-    launch(_settings(args), quiet=args.quiet)
+    settings = _settings(args)
+    if settings.store.endswith(".db") or "://" in settings.store:
+        raise RagError("`rag serve` answers from the local index only for now: use `rag ask --store` for Milvus")
+    launch(settings.replace(index=settings.store or None), quiet=args.quiet)
     return 0
 
 
