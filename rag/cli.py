@@ -22,7 +22,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--docs", nargs="+", help="document files or folders (default: the repository's seeds/)")
     p.add_argument("--mode", choices=["auto", "lexical", "dense", "hybrid"], help="retrieval mode (default: auto)")
     p.add_argument("--embed-model", dest="embed_model", help="sentence-transformers model name or local path")
-    p.add_argument("--store", help="where chunks live: an index folder, a Milvus Lite file (x.db) or http(s)://host:19530")
+    p.add_argument("--store", help="where chunks live: an index folder, a Milvus Lite file (x.db) "
+                   "or http(s)://host:19530")
     p.add_argument("--store-token", dest="store_token", help="Milvus server token (user:password)")
     p.add_argument("-q", "--quiet", action="store_true", help="print only results and errors")
 

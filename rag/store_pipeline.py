@@ -120,7 +120,7 @@ def build_any(settings: Settings, force: bool = False, progress=None):
     if is_milvus(settings.store):
         from rag.index.milvus_build import build_milvus
 
-        return build_milvus(settings, progress=progress)
+        return build_milvus(settings, progress=progress, force=force)
     from rag.index.build import build_index
 
     if settings.store:

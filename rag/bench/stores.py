@@ -94,7 +94,7 @@ def build_both(settings: Settings, embedder) -> tuple[Any, Any, dict[str, float]
     t = time.perf_counter()
     local_report = build_index(settings, force=True, embedder=embedder)
     t1 = time.perf_counter()
-    milvus_report = build_milvus(settings, embedder=embedder)
+    milvus_report = build_milvus(settings, embedder=embedder, force=True)
     t2 = time.perf_counter()
     t3 = time.perf_counter()
     local = open_store(settings.index)

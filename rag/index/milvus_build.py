@@ -6,8 +6,8 @@ their IDF (support.py) and that must not depend on which store answered.
 """
 from __future__ import annotations
 
+import json
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -24,13 +24,20 @@ from rag.text.tokenize import TOKENIZER_VERSION, Tokenizer
 BLOCK = 1024  # chunks embedded and inserted at a time
 
 
-def build_milvus(settings: Settings, progress: Progress | None = None, embedder=None) -> BuildReport:
+def build_milvus(settings: Settings, progress: Progress | None = None, embedder=None,
+                 force: bool = False) -> BuildReport:
     t0 = time.perf_counter()
     stage: dict[str, float] = {}
     uri = settings.store
     corpus = load_corpus(settings.docs)
     if not corpus.documents:
-        raise RagError(f"no readable documents under {', '.join(settings.docs)}: add .txt/.md/.html files or pass --docs")
+        raise RagError(f"no readable documents under {', '.join(settings.docs)}: "
+                       "add .txt/.md/.html files or pass --docs")
+    where = f"{uri} (Milvus, knowledge base '{settings.knowledge_base}')"
+    done = None if force else _up_to_date(settings, corpus.sha256)
+    if done is not None:
+        return BuildReport(where, done["documents"], done["chunks"], corpus.skipped, bool(done.get("embedding")),
+                           tuple(done.get("notes", [])), stage, up_to_date=True)
     words = corpus_words(corpus.documents)
     tokenizer = Tokenizer(words)
     chunking = ChunkSettings(settings.chunk_size, settings.chunk_overlap)
@@ -56,7 +63,7 @@ def build_milvus(settings: Settings, progress: Progress | None = None, embedder=
                     "chunks": len(chunks), "corpus_sha256": corpus.sha256, "sources": list(settings.docs),
                     "chunking": {"size": settings.chunk_size, "overlap": settings.chunk_overlap},
                     "tokenizer": {"engine": tokenizer.engine, "version": TOKENIZER_VERSION},
-                    "embedding": embedding, "notes": notes}
+                    "embedding": embedding, "wanted_model": _wanted_model(settings), "notes": notes}
             t = time.perf_counter()
             build.commit(idf, words, meta)
             stage["commit_ms"] = (time.perf_counter() - t) * 1000
@@ -66,9 +73,32 @@ def build_milvus(settings: Settings, progress: Progress | None = None, embedder=
     finally:
         client.close()
     stage["total_ms"] = (time.perf_counter() - t0) * 1000
-    where = f"{uri} (Milvus, knowledge base '{settings.knowledge_base}')"
     return BuildReport(where, len(corpus.documents), len(chunks), corpus.skipped, embedding is not None,
                        tuple(notes), stage)
+
+
+def _up_to_date(settings: Settings, corpus_sha256: str) -> dict | None:
+    """The stored meta when the knowledge base already holds these documents, built this way."""
+    from rag.index.milvus import SCHEMA_VERSION, check_kb, read_catalog
+
+    client = connect(settings.store, settings.store_token)
+    try:
+        row = read_catalog(client, check_kb(settings.knowledge_base))
+    finally:
+        client.close()
+    if row is None:
+        return None
+    meta = json.loads(row["meta"])
+    same = (meta.get("schema_version") == SCHEMA_VERSION and meta.get("corpus_sha256") == corpus_sha256
+            and meta.get("chunking") == {"size": settings.chunk_size, "overlap": settings.chunk_overlap}
+            and meta.get("tokenizer", {}).get("version") == TOKENIZER_VERSION
+            and meta.get("wanted_model") == _wanted_model(settings))
+    return meta if same else None
+
+
+def _wanted_model(settings: Settings) -> str | None:
+    # What was asked for, not what was found: a missing model does not make every run rebuild.
+    return None if settings.mode == "lexical" else settings.embed_model
 
 
 def _embedder(settings: Settings, embedder):

@@ -105,8 +105,9 @@ def test_add_and_delete_by_document(store, embedder):
             store.delete(["x"])
         assert store.info()["chunks"] == 18
         return
+    texts = ["拼多多年货节订单量增长了五成。", "拼多多的百亿补贴覆盖更多农产品。"]
     new = [Chunk(f"new-doc:{i}", "new-doc", "拼多多年货节", "https://example.com/n", "正文", t, 0, len(t))
-           for i, t in enumerate(["拼多多年货节订单量增长了五成。", "拼多多的百亿补贴覆盖更多农产品。"])]
+           for i, t in enumerate(texts)]
     vecs = embedder.embed([index_text(c) for c in new])
     assert store.add(new, vecs) == 2
     assert store.info()["chunks"] == 20
@@ -151,8 +152,9 @@ def test_milvus_crash_mid_build_leaves_the_old_build(settings, embedder, monkeyp
         raise RuntimeError("killed mid-build")
 
     monkeypatch.setattr(milvus, "insert_terms", boom)
+    assert build_milvus(s, embedder=embedder).up_to_date  # same documents, same settings: nothing to do
     with pytest.raises(RuntimeError):
-        build_milvus(s, embedder=embedder)
+        build_milvus(s, embedder=embedder, force=True)
     monkeypatch.undo()
     with open_store(s.store) as st:
         assert st.collection == before and st.info()["chunks"] == 18
@@ -171,6 +173,8 @@ def test_cli_answers_from_milvus(settings, tmp_path, capsys):
     _milvus_or_skip(db)
     argv = ["--docs", str(ROOT / "seeds"), "--store", str(db), "--mode", "lexical"]
     assert main(["index", *argv]) == 0
+    assert main(["index", *argv]) == 0
+    assert "index up to date" in capsys.readouterr().out.splitlines()[-1]  # same documents: nothing rebuilt
     assert main(["ask", *argv, "--json", QUESTION]) == 0
     import json
 
