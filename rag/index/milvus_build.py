@@ -13,19 +13,24 @@ import numpy as np
 
 from rag.errors import ModelUnavailable, RagError
 from rag.index.bm25_builder import BM25Builder
-from rag.index.build import BuildReport, Progress, corpus_words, index_text
+from rag.index.build import BuildReport, Progress, _chunk_batch, _doc_batches, corpus_words, index_text
 from rag.index.milvus import MilvusBuild, connect
+from rag.index.parallel import PARALLEL_FROM_CHARS, WorkerPool, starting_worker
 from rag.index.vocab import HashedVocab
-from rag.ingest.chunking import ChunkSettings, chunk_document
-from rag.ingest.corpus import load_corpus
+from rag.ingest.chunking import ChunkSettings
+from rag.ingest.corpus import Corpus, load_corpus
 from rag.settings import Settings
 from rag.text.tokenize import TOKENIZER_VERSION, Tokenizer
+from rag.types import Chunk
 
 BLOCK = 1024  # chunks embedded and inserted at a time
 
 
 def build_milvus(settings: Settings, progress: Progress | None = None, embedder=None,
                  force: bool = False) -> BuildReport:
+    if starting_worker():
+        raise RagError("build_milvus ran while a worker process was starting: put the script's code under "
+                       "`if __name__ == \"__main__\":`")
     t0 = time.perf_counter()
     stage: dict[str, float] = {}
     uri = settings.store
@@ -41,10 +46,6 @@ def build_milvus(settings: Settings, progress: Progress | None = None, embedder=
     words = corpus_words(corpus.documents)
     tokenizer = Tokenizer(words)
     chunking = ChunkSettings(settings.chunk_size, settings.chunk_overlap)
-    chunks = [c for d in corpus.documents for c in chunk_document(d, chunking)]
-    if not chunks:
-        raise RagError("the documents produced no text to index: check that they contain prose")
-    stage["chunk_ms"] = (time.perf_counter() - t0) * 1000
     notes: list[str] = []
     embedding = None
     if settings.mode != "lexical":
@@ -58,9 +59,11 @@ def build_milvus(settings: Settings, progress: Progress | None = None, embedder=
         build = MilvusBuild(client, settings.knowledge_base, embedding["dim"] if embedding else None,
                             aliases=not uri.endswith(".db"))
         try:
-            idf = _fill(build, chunks, tokenizer, embedder, stage, progress)
+            n_chunks, idf = _fill(build, corpus, chunking, tokenizer, words, embedder, stage, progress)
+            if not n_chunks:
+                raise RagError("the documents produced no text to index: check that they contain prose")
             meta = {"created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "documents": len(corpus.documents),
-                    "chunks": len(chunks), "corpus_sha256": corpus.sha256, "sources": list(settings.docs),
+                    "chunks": n_chunks, "corpus_sha256": corpus.sha256, "sources": list(settings.docs),
                     "chunking": {"size": settings.chunk_size, "overlap": settings.chunk_overlap},
                     "tokenizer": {"engine": tokenizer.engine, "version": TOKENIZER_VERSION},
                     "embedding": embedding, "wanted_model": _wanted_model(settings), "notes": notes}
@@ -73,7 +76,7 @@ def build_milvus(settings: Settings, progress: Progress | None = None, embedder=
     finally:
         client.close()
     stage["total_ms"] = (time.perf_counter() - t0) * 1000
-    return BuildReport(where, len(corpus.documents), len(chunks), corpus.skipped, embedding is not None,
+    return BuildReport(where, len(corpus.documents), n_chunks, corpus.skipped, embedding is not None,
                        tuple(notes), stage)
 
 
@@ -112,26 +115,36 @@ def _embedder(settings: Settings, embedder):
                       "query_instruction": instruction}
 
 
-def _fill(build: MilvusBuild, chunks, tokenizer: Tokenizer, embedder, stage, progress) -> dict[str, float]:
-    """Insert the chunks block by block (with embeddings) and count the tokenizer's IDF."""
+def _fill(build: MilvusBuild, corpus: Corpus, chunking: ChunkSettings, tokenizer: Tokenizer, words: list[str],
+          embedder, stage: dict[str, float], progress: Progress | None) -> tuple[int, dict[str, float]]:
+    """Chunk and count the tokenizer's terms in the local build's workers (`build._chunk_batch`,
+    in parallel for big corpora), embed and insert each batch as it comes: (chunks, IDF by term)."""
     counter = BM25Builder()
-    tok_s = embed_s = insert_s = 0.0
-    for start in range(0, len(chunks), BLOCK):
-        block = chunks[start:start + BLOCK]
-        texts = [index_text(c) for c in block]
-        t = time.perf_counter()
-        for x in texts:
-            counter.add(tokenizer.terms(x))
-        t1 = time.perf_counter()
-        vectors = np.asarray(embedder.embed(texts), dtype=np.float32) if embedder is not None else None
-        t2 = time.perf_counter()
-        build.add(block, vectors)
-        t3 = time.perf_counter()
-        tok_s, embed_s, insert_s = tok_s + t1 - t, embed_s + t2 - t1, insert_s + t3 - t2
+    n, docs_seen, total_docs = 0, 0, len(corpus.documents)
+    embed_s = insert_s = 0.0
+    t0 = time.perf_counter()
+    big = sum(len(d.text) for d in corpus.documents) >= PARALLEL_FROM_CHARS
+    jobs = ((batch, chunking, None) for batch in _doc_batches(corpus.documents))
+    for part in WorkerPool(tokenizer, words).map(_chunk_batch, jobs, parallel=big):
+        counter.add_bags(part.bags)
+        # JSON escapes newlines inside strings, so every b"\n" ends one chunk's line.
+        chunks = [Chunk.from_dict(json.loads(x)) for x in part.lines.split(b"\n") if x]
+        for start in range(0, len(chunks), BLOCK):
+            block = chunks[start:start + BLOCK]
+            t = time.perf_counter()
+            vectors = None
+            if embedder is not None:
+                vectors = np.asarray(embedder.embed([index_text(c) for c in block]), dtype=np.float32)
+            t1 = time.perf_counter()
+            build.add(block, vectors)
+            embed_s, insert_s = embed_s + t1 - t, insert_s + time.perf_counter() - t1
+        n += len(chunks)
+        docs_seen += len({c.doc_id for c in chunks})
         if progress:
-            progress("milvus", min(start + BLOCK, len(chunks)), len(chunks))
-    stage.update(tokenize_ms=tok_s * 1000, embed_ms=embed_s * 1000, insert_ms=insert_s * 1000)
+            progress("milvus", min(docs_seen, total_docs), total_docs)
+    stage.update(chunk_tokenize_ms=(time.perf_counter() - t0 - embed_s - insert_s) * 1000,
+                 embed_ms=embed_s * 1000, insert_ms=insert_s * 1000)
     bm25 = counter.finish()
     vocab = bm25.vocab
     terms = vocab.terms_by_id() if isinstance(vocab, HashedVocab) else sorted(vocab, key=vocab.__getitem__)
-    return {t: float(x) for t, x in zip(terms, bm25.idf)}
+    return n, {t: float(x) for t, x in zip(terms, bm25.idf)}
