@@ -18,6 +18,7 @@ import json
 import re
 import time
 import uuid
+import warnings
 from typing import Any, Iterable, Sequence
 
 from rag.errors import IndexMismatch, IndexMissing, MissingDependency, RagError
@@ -40,7 +41,9 @@ def connect(uri: str, token: str = ""):
     except ImportError:
         raise MissingDependency("pymilvus", "milvus") from None
     try:
-        return MilvusClient(uri=uri, token=token) if token else MilvusClient(uri=uri)
+        with warnings.catch_warnings():  # milvus-lite 2.5.1 imports pkg_resources, which warns on every start
+            warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
+            return MilvusClient(uri=uri, token=token) if token else MilvusClient(uri=uri)
     except Exception as exc:  # noqa: BLE001 - pymilvus raises its own kinds and gRPC errors
         raise RagError(f"cannot open the Milvus store {uri}: {_why(exc)}") from None
 

@@ -208,3 +208,21 @@ def test_bad_knowledge_base_name_is_one_line(tmp_path):
     for bad in ("", "1kb", "a-b", "知识库", "x" * 60):
         with pytest.raises(RagError, match="not allowed"):
             check_kb(bad)
+
+
+def test_pipeline_answers_hybrid_from_milvus(settings, store):
+    if store.info()["kind"] == "local":
+        pytest.skip("Milvus only")
+    from rag.store_pipeline import open_any
+
+    pipe = open_any(settings)
+    try:
+        answer = pipe.ask(QUESTION)
+        assert answer.mode["retrieval"] == "hybrid" and answer.mode["store"] == "milvus-lite"
+        assert answer.mode["embedding_model"] == settings.embed_model
+        assert "373" in answer.answer and answer.citations and not answer.refused
+        assert pipe.search(QUESTION, mode="dense")[0].source == "dense"
+        refused = pipe.ask("拼多多的年货节成交额是多少？")  # no document talks about 拼多多
+        assert refused.refused
+    finally:
+        pipe.close()
