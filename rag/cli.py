@@ -94,10 +94,10 @@ def _progress(quiet: bool):
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from rag.store_pipeline import build_any
+    from rag.index.stores import build_store
 
     settings = _settings(args)
-    report = build_any(settings, force=args.force, progress=_progress(args.quiet))
+    report = build_store(settings, force=args.force, progress=_progress(args.quiet))
     if args.quiet:  # otherwise the log has already shown each one as it happened
         for line in report.skipped:
             print(f"warning: {line}", file=sys.stderr)

@@ -112,17 +112,3 @@ def open_any(settings: Settings, progress=None) -> Pipeline:
         settings = settings.replace(index=settings.store)
     return Pipeline.open(settings, progress=progress)
 
-
-def build_any(settings: Settings, force: bool = False, progress=None):
-    """`rag index --store x.db` builds into Milvus; without a Milvus URI, the local build."""
-    from rag.index.stores import is_milvus
-
-    if is_milvus(settings.store):
-        from rag.index.milvus_build import build_milvus
-
-        return build_milvus(settings, progress=progress, force=force)
-    from rag.index.build import build_index
-
-    if settings.store:
-        settings = settings.replace(index=settings.store)
-    return build_index(settings, force=force, progress=progress)

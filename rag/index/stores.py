@@ -34,3 +34,17 @@ def is_milvus(uri: str) -> bool:
     """A Milvus URI: a Milvus Lite file (`*.db`) or a server address."""
     uri = (uri or "").strip()
     return uri.endswith(".db") or uri.startswith(("http://", "https://", "tcp://", "grpc://"))
+
+
+def build_store(settings, force: bool = False, progress=None):
+    """`rag index --store x.db` builds into Milvus; without a Milvus URI, the local build (into the
+    folder `--store` names, if any). Returns the build's BuildReport."""
+    if is_milvus(settings.store):
+        from rag.index.milvus_build import build_milvus
+
+        return build_milvus(settings, progress=progress, force=force)
+    from rag.index.build import build_index
+
+    if settings.store:
+        settings = settings.replace(index=settings.store)
+    return build_index(settings, force=force, progress=progress)
