@@ -23,6 +23,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--docs", nargs="+", help="document files or folders (default: the repository's seeds/)")
     p.add_argument("--mode", choices=["auto", "lexical", "dense", "hybrid"], help="retrieval mode (default: auto)")
     p.add_argument("--embed-model", dest="embed_model", help="sentence-transformers model name or local path")
+    p.add_argument("--store", help="where chunks live: an index folder, a Milvus Lite file (x.db) "
+                   "or http(s)://host:19530")
+    p.add_argument("--store-token", dest="store_token", help="Milvus server token (user:password)")
     p.add_argument("-q", "--quiet", action="store_true", help="print only results and errors")
 
 
@@ -80,7 +83,7 @@ def _settings(args: argparse.Namespace):
     from rag.settings import load_settings
 
     keys = ("kb", "index", "docs", "mode", "embed_model", "k", "answerer", "host", "port", "chunk_size", "chunk_overlap",
-            "llm_model", "openai_base_url", "openai_model")
+            "llm_model", "openai_base_url", "openai_model", "store", "store_token")
     return load_settings({k: getattr(args, k, None) for k in keys})
 
 
@@ -128,10 +131,10 @@ def _open_kb(args: argparse.Namespace, creating: bool = False):
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from rag.index.build import build_index
+    from rag.index.stores import build_store
 
     settings = _open_kb(args, creating=True)
-    report = build_index(settings, force=args.force, progress=_progress(args.quiet))
+    report = build_store(settings, force=args.force, progress=_progress(args.quiet))
     if args.quiet:  # otherwise the log has already shown each one as it happened
         for line in report.skipped:
             print(f"warning: {line}", file=sys.stderr)
@@ -170,16 +173,17 @@ def _questions(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from rag.pipeline import Pipeline
     from rag.render import render_text
+    from rag.store_pipeline import open_any
 
     questions = _questions(args)
     settings = _open_kb(args)
-    pipe = Pipeline.open(settings, progress=_progress(args.quiet))
+    pipe = open_any(settings, progress=_progress(args.quiet))
     if not args.quiet and not args.json:
         info = pipe.mode_info()
+        where = f" · from {info['store']} {info['store_uri']}" if info.get("store") else ""
         print(f"[{info['retrieval']} retrieval · {info['answerer']} answers · {info['documents']} documents, "
-              f"{info['chunks']} chunks]", file=sys.stderr)
+              f"{info['chunks']} chunks{where}]", file=sys.stderr)
         for note in info["notes"]:
             print(f"note: {note}", file=sys.stderr)
     for q in questions:
@@ -196,7 +200,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from ui.app import launch
     except ImportError as exc:
         raise RagError(f"the web UI cannot start ({exc}): run `pip install -e \".[ui]\"`") from None
-    launch(_open_kb(args), quiet=args.quiet)
+    settings = _open_kb(args)
+    if settings.store.endswith(".db") or "://" in settings.store:
+        raise RagError("`rag serve` answers from the local index only for now: use `rag ask --store` for Milvus")
+    launch(settings.replace(index=settings.store or None), quiet=args.quiet)
     return 0
 
 

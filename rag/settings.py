@@ -59,6 +59,8 @@ class Settings:
     upload_max_files: int = 50  # files in one upload (a .zip counts its members)
     host: str = "127.0.0.1"
     port: int = 7860
+    store: str = ""  # "" or a folder: the local index; "x.db" or "http(s)://host:19530": Milvus
+    store_token: str = ""
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:

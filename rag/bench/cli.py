@@ -78,7 +78,12 @@ def run(sizes: list[int], out: Path, queries: int = 300, seed: bool = True, embe
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(list(argv) if argv is not None else None)
+    argv = list(argv) if argv is not None else sys.argv[1:]
+    if any(a == "--corpus" or a.startswith("--corpus=") for a in argv):  # local index vs Milvus on real news
+        from rag.bench.stores import main as stores_main
+
+        return stores_main(argv)
+    args = parser().parse_args(argv)
     out = Path(args.out)
     run(_sizes(args.sizes), out, args.queries, seed=not args.no_seed, embedding=not args.no_embedding,
         drop_indexes=args.drop_indexes)
