@@ -144,7 +144,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     print(f"index {state}: {report.documents} documents, {report.chunks} chunks, "
           f"{'hybrid (BM25 + dense)' if report.dense else 'lexical (BM25)'} -> {report.path}"
           + (f" in {report.stage_ms.get('total_ms', 0) / 1000:.1f}s" if not report.up_to_date else ""))
-    if not report.up_to_date:  # what an incremental build redid
+    if not report.up_to_date and report.parsed:  # what an incremental build redid (local store)
         print(f"parsed {report.parsed} file(s), embedded {report.embedded} chunk(s) "
               f"({report.reused_vectors} kept their vectors)")
     if report.skipped:
