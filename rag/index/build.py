@@ -21,6 +21,7 @@ import numpy as np
 
 from rag import __version__
 from rag.index.bm25_builder import BM25Builder
+from rag.index.durable import write_error, write_text
 from rag.ingest.chunking import ChunkSettings, chunk_document
 from rag.ingest.corpus import Corpus, load_corpus
 from rag.errors import ModelUnavailable, RagError
@@ -112,34 +113,37 @@ def build_index(settings: Settings, force: bool = False, progress: Progress | No
     words = corpus_words(corpus.documents)
     tokenizer = Tokenizer(words)
     chunking = ChunkSettings(settings.chunk_size, settings.chunk_overlap)
-    with staging(root) as tmp:  # holds the build lock; a failed build leaves nothing behind
-        n_chunks, keys = _build_lexical(corpus, chunking, tokenizer, words, tmp, stage, progress, dense_model)
-        if not n_chunks:
-            raise RagError("the documents produced no text to index: check that they contain prose")
-        notes: list[str] = []
-        embedding, reused = None, 0
-        if want_dense:
-            try:
-                embedding, reused = _build_dense(settings, tmp, keys, previous, stage, progress, embedder)
-            except ModelUnavailable as exc:
-                notes.append(f"lexical retrieval only: {exc}")
-        t = time.perf_counter()
-        with JsonlWriter(tmp / "documents.jsonl") as out:
-            for d in corpus.documents:
-                out.write(_doc_record(d))
-        (tmp / "documents.ids.json").write_text(json.dumps([d.doc_id for d in corpus.documents]), encoding="utf-8")
-        (tmp / "words.txt").write_text("\n".join(words) + "\n", encoding="utf-8")
-        manifest = {
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "rag_version": __version__,
-            "documents": len(corpus.documents), "chunks": n_chunks, "corpus_sha256": corpus.sha256,
-            "corpus_fingerprint": corpus.fingerprint, "sources": list(settings.docs), "signature": signature,
-            "tokenizer": {"engine": tokenizer.engine, "version": TOKENIZER_VERSION}, "embedding": embedding,
-            "skipped": list(corpus.skipped), "notes": notes,
-        }
-        stage["write_ms"] = (time.perf_counter() - t) * 1000
-        t = time.perf_counter()
-        final = commit_build(root, tmp, manifest)
-        stage["commit_ms"] = (time.perf_counter() - t) * 1000
+    try:
+        with staging(root) as tmp:  # holds the build lock; a failed build leaves nothing behind
+            n_chunks, keys = _build_lexical(corpus, chunking, tokenizer, words, tmp, stage, progress, dense_model)
+            if not n_chunks:
+                raise RagError("the documents produced no text to index: check that they contain prose")
+            notes: list[str] = []
+            embedding, reused = None, 0
+            if want_dense:
+                try:
+                    embedding, reused = _build_dense(settings, tmp, keys, previous, stage, progress, embedder)
+                except ModelUnavailable as exc:
+                    notes.append(f"lexical retrieval only: {exc}")
+            t = time.perf_counter()
+            with JsonlWriter(tmp / "documents.jsonl") as out:
+                for d in corpus.documents:
+                    out.write(_doc_record(d))
+            write_text(tmp / "documents.ids.json", json.dumps([d.doc_id for d in corpus.documents]))
+            write_text(tmp / "words.txt", "\n".join(words) + "\n")
+            manifest = {
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "rag_version": __version__,
+                "documents": len(corpus.documents), "chunks": n_chunks, "corpus_sha256": corpus.sha256,
+                "corpus_fingerprint": corpus.fingerprint, "sources": list(settings.docs), "signature": signature,
+                "tokenizer": {"engine": tokenizer.engine, "version": TOKENIZER_VERSION}, "embedding": embedding,
+                "skipped": list(corpus.skipped), "notes": notes,
+            }
+            stage["write_ms"] = (time.perf_counter() - t) * 1000
+            t = time.perf_counter()
+            final = commit_build(root, tmp, manifest)
+            stage["commit_ms"] = (time.perf_counter() - t) * 1000
+    except OSError as exc:  # full disk, read-only folder: nothing was committed, the old build still serves
+        raise write_error(root, exc) from None
     stage["total_ms"] = (time.perf_counter() - t0) * 1000
     return BuildReport(str(final), len(corpus.documents), n_chunks, corpus.skipped, embedding is not None,
                        tuple(notes), stage, reused)
@@ -261,7 +265,7 @@ def _build_dense(settings: Settings, tmp: Path, keys: list[str], previous, stage
     index, spec = build_vectors(tmp / "embeddings.npy", choose_spec(n, settings.vector_index), queries)
     save_index(index, tmp / "vectors.faiss")
     del index
-    (tmp / "vector_keys.json").write_text(json.dumps(keys), encoding="utf-8")
+    write_text(tmp / "vector_keys.json", json.dumps(keys))
     stage["faiss_ms"] = (time.perf_counter() - t) * 1000
     info = {"model": settings.embed_model, "dim": embedder.dim, "normalized": True,
             "query_instruction": instruction, "vector_index": spec.to_dict()}

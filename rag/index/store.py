@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from rag.errors import IndexDamaged, IndexMismatch, IndexMissing
+from rag.index.durable import write_bytes
 
 try:
     import fcntl
@@ -149,7 +150,7 @@ def commit_build(root: Path, tmp: Path, manifest: dict[str, Any]) -> Path:
         text = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
     except UnicodeEncodeError:  # a path in undecodable bytes (it holds a lone surrogate): escape it
         text = json.dumps(manifest, ensure_ascii=True, indent=1).encode("ascii")
-    (tmp / MANIFEST).write_bytes(text)
+    write_bytes(tmp / MANIFEST, text)
     for p in tmp.iterdir():
         with open(p, "rb") as f:
             os.fsync(f.fileno())
@@ -158,10 +159,7 @@ def commit_build(root: Path, tmp: Path, manifest: dict[str, Any]) -> Path:
     os.rename(tmp, final)
     _fsync_dir(tmp.parent)
     pointer_tmp = root / f".{POINTER}.{uuid.uuid4().hex[:8]}"
-    with open(pointer_tmp, "w", encoding="utf-8") as f:
-        f.write(f"builds/{final.name}\n")
-        f.flush()
-        os.fsync(f.fileno())
+    write_bytes(pointer_tmp, f"builds/{final.name}\n".encode("utf-8"))  # fsynced, size checked
     os.replace(pointer_tmp, root / POINTER)
     _fsync_dir(root)
     prune(root)
