@@ -50,6 +50,9 @@ SELF_SHA = "manifest_sha256"
 KEEP_BUILDS = 2
 _BUILD_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,99}")
 _FILE_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,99}")
+_BUILD_ID = re.compile(r"[0-9]{8}T[0-9]{12}-[0-9a-f]{8}")  # what new_build_dir names a build
+_POINTER_TMP = re.compile(r"\.CURRENT\.[0-9a-f]{8}")
+MARKER = ".rag-build"  # in every build folder this program makes: pruning removes no other folder
 _locked: set[Path] = set()  # index roots whose build lock this process holds
 REBUILD = "run `rag index` to rebuild the index"
 
@@ -134,6 +137,7 @@ def new_build_dir(root: Path) -> Path:
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f"{int(now * 1e6) % 1_000_000:06d}"
     tmp = builds / f".tmp-{stamp}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
+    write_bytes(tmp / MARKER, b"made by rag index; removed with its build\n")
     return tmp
 
 
@@ -142,7 +146,7 @@ def commit_build(root: Path, tmp: Path, manifest: dict[str, Any]) -> Path:
     root = Path(root)
     files = {}
     for p in sorted(tmp.iterdir()):
-        if p.is_file() and p.name != MANIFEST:
+        if p.is_file() and p.name not in (MANIFEST, MARKER):
             files[p.name] = {"bytes": p.stat().st_size, "sha256": sha256_file(p)}
     manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, **manifest, "files": files}
     manifest[SELF_SHA] = manifest_digest(manifest)
@@ -171,31 +175,55 @@ def prune(root: Path) -> None:
 
     Holding the build lock, every `.tmp-` folder is a dead build's; without it (no
     fcntl), only those untouched for an hour are. The current build is always kept.
+    Only folders this program made are removed (`ours`): a user's folder, file or
+    symlink placed in builds/ is never touched, and no link is followed.
     """
     root = Path(root)
     builds = root / "builds"
-    if not builds.is_dir():
+    if not builds.is_dir() or builds.is_symlink():
         return
     locked = root.resolve() in _locked
     try:
         current = current_build(root)
     except IndexDamaged:
         current = None
-    done = sorted((p for p in builds.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
+    done = sorted((p for p in builds.iterdir() if _BUILD_ID.fullmatch(p.name) and ours(p)), key=lambda p: p.name)
     keep = set(done[-KEEP_BUILDS:]) | ({current} if current else set())
     for p in builds.iterdir():
-        if p.name.startswith(".tmp-"):
+        if p.name.startswith(".tmp-") and _BUILD_ID.fullmatch(p.name.removeprefix(".tmp-")) \
+                and not p.is_symlink():
             try:
-                stale = locked or time.time() - p.stat().st_mtime > 3600
+                stale = locked or time.time() - p.lstat().st_mtime > 3600
+                if stale and not ours(p):
+                    os.rmdir(p)  # killed before its marker was written: removed only if empty
             except OSError:
                 continue
             if stale:
                 shutil.rmtree(p, ignore_errors=True)
-        elif p.is_dir() and p not in keep and not p.name.startswith("."):
+        elif p in done and p not in keep:
             shutil.rmtree(p, ignore_errors=True)
     if locked:
         for p in root.glob(f".{POINTER}.*"):
-            p.unlink(missing_ok=True)
+            if _POINTER_TMP.fullmatch(p.name) and not p.is_symlink() and p.is_file():
+                p.unlink(missing_ok=True)
+
+
+def ours(path: Path) -> bool:
+    """A real folder (not a link) that this program made: it holds our marker or our manifest."""
+    try:
+        if path.is_symlink() or not path.is_dir():
+            return False
+        marker = path / MARKER
+        if marker.is_file() and not marker.is_symlink():
+            return True
+        manifest = path / MANIFEST
+        if manifest.is_symlink() or not manifest.is_file():
+            return False
+        with open(manifest, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return False
+    return b'"format": "' + FORMAT.encode() + b'"' in head
 
 
 def current_build(root: Path) -> Path | None:
