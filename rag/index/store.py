@@ -137,7 +137,11 @@ def new_build_dir(root: Path) -> Path:
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f"{int(now * 1e6) % 1_000_000:06d}"
     tmp = builds / f".tmp-{stamp}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
-    write_bytes(tmp / MARKER, b"made by rag index; removed with its build\n")
+    try:
+        write_bytes(tmp / MARKER, b"made by rag index; removed with its build\n")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return tmp
 
 
