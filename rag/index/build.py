@@ -22,6 +22,7 @@ import numpy as np
 from rag import __version__
 from rag.index.bm25_builder import BM25Builder
 from rag.index.durable import write_error, write_text
+from rag.index.location import check_index_location
 from rag.ingest.chunking import ChunkSettings, chunk_document
 from rag.ingest.corpus import Corpus, load_corpus
 from rag.errors import ModelUnavailable, RagError
@@ -96,6 +97,7 @@ def build_index(settings: Settings, force: bool = False, progress: Progress | No
                        "`if __name__ == \"__main__\":`")
     t0 = time.perf_counter()
     stage: dict[str, float] = {}
+    check_index_location(settings.index, settings.docs)  # before anything is read or written
     root = Path(settings.index)
     corpus = load_corpus(settings.docs)
     stage["parse_ms"] = (time.perf_counter() - t0) * 1000
