@@ -23,6 +23,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mode", choices=["auto", "lexical", "dense", "hybrid"], help="retrieval mode (default: auto)")
     p.add_argument("--embed-model", dest="embed_model", help="sentence-transformers model name or local path")
     p.add_argument("-q", "--quiet", action="store_true", help="print only results and errors")
+    p.add_argument("--follow-links", dest="follow_links", action="store_true", default=None,
+                   help="read symlinks that lead out of the documents folders (default: skip them)")
 
 
 def _generation(p: argparse.ArgumentParser) -> None:
@@ -67,7 +69,7 @@ def _settings(args: argparse.Namespace):
     from rag.settings import load_settings
 
     keys = ("index", "docs", "mode", "embed_model", "k", "answerer", "host", "port", "chunk_size", "chunk_overlap",
-            "llm_model", "openai_base_url", "openai_model")
+            "llm_model", "openai_base_url", "openai_model", "follow_links")
     return load_settings({k: getattr(args, k, None) for k in keys})
 
 

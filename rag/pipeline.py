@@ -183,7 +183,7 @@ def _sources_changed(index: LoadedIndex, settings: Settings) -> bool:
     if m.get("sources") != list(settings.docs):
         return False  # an index built from other documents: use it as it is
     stale_code = m.get("signature", {}).get("ingest") != ingest_fingerprint()
-    return stale_code or m.get("corpus_fingerprint") != fingerprint(settings.docs)
+    return stale_code or m.get("corpus_fingerprint") != fingerprint(settings.docs, settings.follow_links)
 
 
 def _load_models(index: LoadedIndex, settings: Settings):

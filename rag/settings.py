@@ -50,6 +50,7 @@ class Settings:
     max_question_chars: int = 2000
     host: str = "127.0.0.1"
     port: int = 7860
+    follow_links: bool = False  # read symlinks that lead out of the documents folder
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -70,6 +71,8 @@ def _coerce(name: str, value: Any, kind: Any) -> Any:
             if isinstance(value, str):
                 return tuple(p for p in value.split(os.pathsep) if p)
             return tuple(str(v) for v in value)
+        if kind == "bool":
+            return _boolean(value)
         if kind == "int":
             return int(value)
         if kind == "float":
@@ -77,6 +80,17 @@ def _coerce(name: str, value: Any, kind: Any) -> Any:
         return str(value)
     except (TypeError, ValueError):
         raise RagError(f"setting '{name}' has a bad value {value!r}: expected {kind}") from None
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(text)
 
 
 def _from_mapping(data: Mapping[str, Any], origin: str) -> dict[str, Any]:

@@ -99,7 +99,7 @@ def build_index(settings: Settings, force: bool = False, progress: Progress | No
     stage: dict[str, float] = {}
     check_index_location(settings.index, settings.docs)  # before anything is read or written
     root = Path(settings.index)
-    corpus = load_corpus(settings.docs)
+    corpus = load_corpus(settings.docs, settings.follow_links)
     stage["parse_ms"] = (time.perf_counter() - t0) * 1000
     if not corpus.documents:
         raise RagError(f"no readable documents under {', '.join(settings.docs)}: add .txt/.md/.html files or pass --docs")

@@ -26,9 +26,9 @@ class Corpus:
     fingerprint: str  # cheap: paths, sizes and mtimes (to notice changes without reading)
 
 
-def fingerprint(roots: Iterable[str]) -> str:
+def fingerprint(roots: Iterable[str], follow_links: bool = False) -> str:
     h = hashlib.sha256()
-    for p in iter_paths(Path(r) for r in roots):
+    for p in iter_paths((Path(r) for r in roots), follow_links=follow_links):
         try:
             st = p.stat()
         except OSError:
@@ -37,13 +37,13 @@ def fingerprint(roots: Iterable[str]) -> str:
     return h.hexdigest()
 
 
-def load_corpus(roots: Iterable[str]) -> Corpus:
+def load_corpus(roots: Iterable[str], follow_links: bool = False) -> Corpus:
     roots = list(roots)
     docs: list[Document] = []
     skipped: list[str] = []
     h = hashlib.sha256()
     seen: set[str] = set()
-    for path in iter_paths((Path(r) for r in roots), skipped):
+    for path in iter_paths((Path(r) for r in roots), skipped, follow_links):
         src = read_source(path, skipped)
         if src is None:
             continue
@@ -62,5 +62,5 @@ def load_corpus(roots: Iterable[str]) -> Corpus:
         else:
             seen.add(doc.doc_id)
             docs.append(doc)
-    return Corpus(tuple(docs), tuple(skipped), h.hexdigest(), fingerprint(roots))
+    return Corpus(tuple(docs), tuple(skipped), h.hexdigest(), fingerprint(roots, follow_links))
 

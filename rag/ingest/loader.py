@@ -19,6 +19,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from rag.ingest.walk import walk_files
+
 log = logging.getLogger("rag")
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
@@ -188,23 +190,23 @@ def one_line(value: object) -> str:
     return " ".join(str(value).split())
 
 
-def iter_paths(roots: Iterable[Path], skipped: list[str] | None = None) -> Iterator[Path]:
-    """Every supported file under the given files/folders, sorted, hidden ones skipped.
+def iter_paths(roots: Iterable[Path], skipped: list[str] | None = None,
+               follow_links: bool = False) -> Iterator[Path]:
+    """Every supported file under the given files/folders, sorted, hidden ones skipped (see walk.py
+    for links, loops and FIFOs).
 
     Given a `skipped` list, a missing root and each file of another type get a one-line warning.
     """
+    report = (lambda path, reason: skip(path, reason, skipped)) if skipped is not None else (lambda path, reason: None)
     for root in roots:
         if root.is_file():
             yield root
             continue
         if not root.is_dir():
             if skipped is not None:
-                skip(root, "no such file or folder", skipped)
+                skip(root, "no such file or folder" if not root.exists() else "not a regular file or folder", skipped)
             continue
-        for path in sorted(root.rglob("*")):
-            rel = path.relative_to(root).parts
-            if any(p.startswith(".") for p in rel) or not path.is_file():
-                continue
+        for path in walk_files(root, follow_links, report):
             if path.suffix.lower() in SUFFIXES:
                 yield path
             elif skipped is not None:
