@@ -7,7 +7,6 @@ the text so far), then the same object as `/ask` with `"done": true`.
 No `from __future__ import annotations` here: Gradio reads these signatures'
 type hints at run time to describe the endpoints.
 """
-import html
 from typing import Any, Callable, Iterator
 
 from . import offline  # noqa: F401 - before gradio: no analytics, version checks or telemetry
@@ -20,8 +19,8 @@ from rag.types import Answer
 from .inputs import available_modes, parse_history, parse_k, parse_mode
 
 def api_error(exc: RagError) -> gr.Error:
-    # gr.Error renders its message as HTML in the page, and it may quote the caller's input.
-    return gr.Error(html.escape(str(exc)), print_exception=False)
+    # Only API callers see these (the page has its own handlers): JSON text, not HTML, so not escaped.
+    return gr.Error(str(exc), print_exception=False)
 
 
 class Api:

@@ -161,8 +161,8 @@ def serve(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, block: boo
     """Start the server (nothing is shared or sent anywhere); returns its URL. `block` waits for Ctrl+C."""
     from starlette.middleware import Middleware
 
-    # Outermost first: unknown by-name calls are refused, then oversized bodies, before Gradio reads them.
-    guards = [Middleware(NamedEndpoints), Middleware(BodyLimit, max_body=max_body_bytes(), max_upload=max_upload_bytes())]
+    # Outermost first: oversized bodies are refused, then unknown by-name calls, before Gradio reads them.
+    guards = [Middleware(BodyLimit, max_body=max_body_bytes(), max_upload=max_upload_bytes()), Middleware(NamedEndpoints)]
     try:
         _, url, _ = demo.launch(
             app_kwargs={"middleware": guards}, max_file_size=max_upload_bytes(), auth=auth,

@@ -113,3 +113,30 @@ def test_auth_flag_and_open_network_warning(capsys):
     assert warn_if_open("0.0.0.0", ("a", "b")) is None
     line = warn_if_open("0.0.0.0", None)
     assert line and "--auth" in line and line in capsys.readouterr().err
+
+
+def _call(server: str, data) -> tuple[int, str]:
+    """POST /gradio_api/call/ask, then read its event stream: (status of the POST, the stream text)."""
+    r = httpx.post(f"{server}/gradio_api/call/ask", json={"data": data}, timeout=30)
+    if r.status_code != 200:
+        return r.status_code, r.text
+    return 200, httpx.get(f"{server}/gradio_api/call/ask/{r.json()['event_id']}", timeout=30).text
+
+
+def _error(stream: str):
+    for line in stream.splitlines():
+        if line.startswith("data: ") and "error" in line:
+            return json.loads(line[6:])["error"]
+    return None
+
+
+def test_api_errors_carry_a_message_in_plain_json(server):
+    status, stream = _call(server, ["<b>x</b>", [], "<k>", None])
+    assert status == 200 and "event: error" in stream
+    assert _error(stream) == "k must be a whole number from 1 to 50, not '<k>'"  # not &#x27;&lt;k&gt;&#x27;
+    status, stream = _call(server, ["京东以旧换新投入了多少钱？"])  # optional arguments left out
+    assert status == 200 and "event: complete" in stream, stream[:300]
+    status, body = _call(server, ["q", [], 3, None, "extra"])
+    assert status == 422 and "takes 1 to 4 values" in httpx.Response(422, text=body).json()["error"]
+    status, body = _call(server, [])
+    assert status == 422
