@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import re
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ import numpy as np
 from rag import __version__
 from rag.index.bm25_builder import BM25Builder
 from rag.index.durable import write_error, write_text
+from rag.index.freshness import remember
 from rag.index.location import check_index_location
 from rag.ingest.chunking import ChunkSettings, chunk_document
 from rag.ingest.corpus import Corpus, load_corpus
@@ -29,7 +31,7 @@ from rag.errors import ModelUnavailable, RagError
 from rag.index.parallel import PARALLEL_FROM_CHARS, Bags, WorkerPool, bags_of_words, starting_worker, worker_tokenizer
 from rag.index.rows import JsonlWriter
 from rag.settings import Settings
-from rag.index.store import commit_build, read_manifest, staging
+from rag.index.store import commit_build, current_build, read_manifest, staging
 from rag.text.tokenize import TOKENIZER_VERSION, Tokenizer
 from rag.types import Chunk, Document
 
@@ -107,16 +109,19 @@ def build_index(settings: Settings, force: bool = False, progress: Progress | No
     dense_model = settings.embed_model if want_dense else None
     previous = _previous(root)
     signature = build_signature(settings, dense_model)
-    if not force and previous and previous[1].get("corpus_sha256") == corpus.sha256 \
-            and previous[1].get("signature") == signature:
-        m = previous[1]
-        return BuildReport(str(previous[0]), m["documents"], m["chunks"], corpus.skipped,
-                           bool(m.get("embedding")), tuple(m.get("notes", [])), stage, up_to_date=True)
+    if not force and _up_to_date(root, previous, corpus, signature):
+        return _up_to_date_report(previous, corpus, stage)
     words = corpus_words(corpus.documents)
     tokenizer = Tokenizer(words)
     chunking = ChunkSettings(settings.chunk_size, settings.chunk_overlap)
     try:
         with staging(root) as tmp:  # holds the build lock; a failed build leaves nothing behind
+            if not force and _current_name(root) != (previous[0].name if previous else None):
+                # Another process built while this one waited for the lock: use its build if it fits.
+                latest = _previous(root)
+                if latest and _up_to_date(root, latest, corpus, signature):
+                    shutil.rmtree(tmp, ignore_errors=True)
+                    return _up_to_date_report(latest, corpus, stage)
             n_chunks, keys = _build_lexical(corpus, chunking, tokenizer, words, tmp, stage, progress, dense_model)
             if not n_chunks:
                 raise RagError("the documents produced no text to index: check that they contain prose")
@@ -287,6 +292,29 @@ def _probe(text: str, rng: np.random.Generator) -> str:
 
 def _vector_key(model: str, text: str) -> str:
     return hashlib.sha1(f"{model}\0{text}".encode("utf-8")).hexdigest()
+
+
+def _up_to_date(root: Path, previous, corpus: Corpus, signature: dict) -> bool:
+    """The build holds this content with these settings; a new cheap fingerprint is remembered."""
+    if not previous or previous[1].get("corpus_sha256") != corpus.sha256 or previous[1].get("signature") != signature:
+        return False
+    if previous[1].get("corpus_fingerprint") != corpus.fingerprint:
+        remember(root, previous[0].name, corpus.fingerprint)  # touched, not changed: no re-check next time
+    return True
+
+
+def _up_to_date_report(previous, corpus: Corpus, stage: dict) -> BuildReport:
+    m = previous[1]
+    return BuildReport(str(previous[0]), m["documents"], m["chunks"], corpus.skipped,
+                       bool(m.get("embedding")), tuple(m.get("notes", [])), stage, up_to_date=True)
+
+
+def _current_name(root: Path) -> str | None:
+    try:
+        build = current_build(root)
+    except RagError:
+        return None
+    return build.name if build else None
 
 
 def _previous(root: Path):

@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from rag.errors import IndexDamaged, IndexMismatch, IndexMissing
+from rag.errors import IndexDamaged, IndexMismatch, IndexMissing, RagError
 from rag.index.durable import write_bytes
 
 try:
@@ -52,7 +52,7 @@ _BUILD_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,99}")
 _FILE_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,99}")
 _BUILD_ID = re.compile(r"[0-9]{8}T[0-9]{12}-[0-9a-f]{8}")  # what new_build_dir names a build
 _POINTER_TMP = re.compile(r"\.CURRENT\.[0-9a-f]{8}")
-MARKER = ".rag-build"  # in every build folder this program makes: pruning removes no other folder
+MARKER = "rag-build"  # in every build this program makes (checksummed): pruning removes no other folder
 _locked: set[Path] = set()  # index roots whose build lock this process holds
 REBUILD = "run `rag index` to rebuild the index"
 
@@ -83,10 +83,46 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+class LockTimeout(RagError):
+    """Another build held the index lock for longer than the wait allowed."""
+
+
+def lock_timeout_s() -> float:
+    """How long a build waits for another to finish: RAG_LOCK_TIMEOUT_S (default 900 s)."""
+    raw = os.environ.get("RAG_LOCK_TIMEOUT_S", "").strip()
+    try:
+        value = float(raw) if raw else 900.0
+    except ValueError:
+        raise RagError(f"RAG_LOCK_TIMEOUT_S={raw[:40]!r} is not a number of seconds") from None
+    if not value >= 0:
+        raise RagError(f"RAG_LOCK_TIMEOUT_S={raw[:40]!r} must be 0 or more seconds")
+    return value
+
+
+def build_running(root: Path) -> bool:
+    """Whether another process holds the build lock of this index now (never waits)."""
+    if fcntl is None or Path(root).resolve() in _locked:
+        return False
+    try:
+        fd = os.open(Path(root) / LOCK, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
 @contextmanager
-def build_lock(root: Path, poll_s: float = 0.2) -> Iterator[None]:
-    """Serialize builds of one index across processes; a dead holder's lock is released by the kernel."""
+def build_lock(root: Path, poll_s: float = 0.2, timeout_s: float | None = None) -> Iterator[None]:
+    """Serialize builds of one index across processes; a dead holder's lock is released by the kernel.
+
+    Waits at most `timeout_s` (default `lock_timeout_s()`), then raises LockTimeout."""
     root = Path(root)
+    timeout_s = lock_timeout_s() if timeout_s is None else timeout_s
     root.mkdir(parents=True, exist_ok=True)
     if fcntl is None:
         yield
@@ -94,11 +130,16 @@ def build_lock(root: Path, poll_s: float = 0.2) -> Iterator[None]:
     fd = os.open(root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         waited = False
+        deadline = time.monotonic() + timeout_s
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise LockTimeout(f"another `rag index` has been building {root} for over {timeout_s:g} s: "
+                                      "wait for it to finish, or stop it, then run this again "
+                                      "(RAG_LOCK_TIMEOUT_S sets the wait)") from None
                 if not waited:
                     log.warning("waiting for another `rag index` to finish building %s", root)
                     waited = True
@@ -150,7 +191,7 @@ def commit_build(root: Path, tmp: Path, manifest: dict[str, Any]) -> Path:
     root = Path(root)
     files = {}
     for p in sorted(tmp.iterdir()):
-        if p.is_file() and p.name not in (MANIFEST, MARKER):
+        if p.is_file() and p.name != MANIFEST:
             files[p.name] = {"bytes": p.stat().st_size, "sha256": sha256_file(p)}
     manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, **manifest, "files": files}
     manifest[SELF_SHA] = manifest_digest(manifest)
