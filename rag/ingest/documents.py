@@ -23,7 +23,8 @@ from rag.types import Document, Section
 LEAD = "正文"
 INFO = "文章信息"
 SUMMARY = "内容摘要"
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+# Bidi embeddings/overrides/isolates (U+202A-E, U+2066-9) too: they could reorder a cited passage on screen.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
 
 
 class _Builder:

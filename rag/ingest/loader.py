@@ -5,7 +5,8 @@ then, of strict UTF-8, GB18030 (a superset of GBK and GB2312) and BOM-less UTF-1
 the decoding that reads most like Chinese or ASCII text (common hanzi, CJK
 punctuation, ASCII), so UTF-16 Chinese is never read as GB18030 mojibake. A file
 that still does not decode, that looks binary, that is larger than MAX_BYTES or of
-another type is skipped with a one-line warning naming it; nothing raises.
+another type is skipped with a one-line warning naming it; nothing raises. Files no single
+decoding reads (mixed UTF-8/GBK lines, a few bad bytes, Big5...) go to recover.py.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from rag.ingest import recover
 from rag.ingest.walk import walk_files
 
 log = logging.getLogger("rag")
@@ -158,13 +160,34 @@ def read_source(path: Path, skipped: list[str] | None = None) -> SourceFile | No
     except OSError as exc:
         skip(path, f"cannot read it ({one_line(exc.strerror or exc)})", skipped)
         return None
-    decoded = decode(data)
+    decoded = _recovered(data, decode(data))
     if decoded is None:
         skip(path, "binary or undecodable (not UTF-8, UTF-16 or GB18030 text)", skipped)
         return None
     text, encoding = decoded
+    if "line(s)" in encoding:  # read line by line: say so, the file is indexed all the same
+        log.warning("%s", f"read {display_path(path)} line by line: {encoding}")
     text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
     return SourceFile(display_path(path), text, encoding, hashlib.sha256(data).hexdigest())
+
+
+def _recovered(data: bytes, decoded: tuple[str, str] | None) -> tuple[str, str] | None:
+    """A better reading than the whole-file one, when one exists (see recover.py)."""
+    if decoded is not None and decoded[1] != "gb18030":
+        return decoded
+    if decoded is None and _looks_utf16(data):
+        return None  # binary with NULs, or damaged UTF-16: lines mean nothing here
+    text, note = recover.by_line(data, _plain_chars())
+    if note and recover.readable(text) and _is_text(text):
+        if decoded is None or _plausibility(text) > _plausibility(decoded[0]):
+            return text, f"mixed ({note})"
+    if decoded is None or _plausibility(decoded[0]) < 0.9:
+        # Not common Chinese as GB18030 (Big5 reads as rare hanzi and private-use characters): ask charset-normalizer.
+        guessed = recover.guess(data)
+        if guessed is not None and _is_text(guessed[0]) and recover.readable(guessed[0]) \
+                and (decoded is None or recover.junk(guessed[0]) < recover.junk(decoded[0])):
+            return guessed
+    return decoded
 
 
 def display_path(path: Path | str) -> str:
