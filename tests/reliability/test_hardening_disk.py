@@ -123,3 +123,18 @@ def test_read_only_index_folder_is_one_line_exit_2(tmp_path):
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     assert served(index, versions) is versions[0]
+
+
+def test_faiss_index_write_errors_raise(tmp_path, monkeypatch):
+    import numpy as np
+
+    from rag.index.vectors import _faiss, save_index
+
+    faiss = _faiss()
+    index = faiss.IndexFlatIP(8)
+    index.add(np.random.default_rng(0).random((5000, 8), dtype=np.float32))
+    save_index(index, tmp_path / "ok.faiss")
+    assert (tmp_path / "ok.faiss").read_bytes() == faiss.serialize_index(index).tobytes()
+    monkeypatch.setattr(durable.os, "write", _FullDisk(1))
+    with pytest.raises(OSError, match="No space left"):
+        save_index(index, tmp_path / "full.faiss")
