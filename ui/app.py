@@ -7,7 +7,6 @@ on at once, shared by the page, `/ask` and `/chat`; up to `RAG_QUEUE_SIZE` more
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import time
 from typing import Any, Iterator

@@ -56,14 +56,14 @@ class NamedEndpoints:
         body = b"".join(chunks)
         try:
             payload = json.loads(body)
-        except ValueError:
-            payload = None
+        except (ValueError, RecursionError):
+            payload = None  # Gradio answers a body it cannot read itself
         if isinstance(payload, dict) and isinstance(payload.get("data"), list):
             data, n = payload["data"], ARITY[name]
             if not data or len(data) > n:
                 return await send_json(send, 422, f"/{name} takes 1 to {n} values in \"data\", got {len(data)}")
             payload["data"] = data + [None] * (n - len(data))
-            body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+            body = json.dumps(payload, ensure_ascii=True).encode("ascii")  # keeps "\ud800" escapes as sent
         headers = [(k, v) for k, v in scope.get("headers", []) if k != b"content-length"]
         scope = {**scope, "headers": headers + [(b"content-length", str(len(body)).encode())]}
         sent = False
