@@ -37,7 +37,8 @@ class NamedEndpoints:
             if root and path.startswith(root):
                 path = path[len(root):]
             m = _BY_NAME.match(path)
-            if m and m.group(1) not in self.allowed:
+            # `run/predict` names no handler: the page posts cancels there by number (fn_index), as it does to the queue.
+            if m and m.group(1) not in self.allowed and m.group(1) != "predict":
                 return await send_json(send, 404, f"no endpoint named {m.group(1)[:60]!r}: this server answers "
                                                   f"{', '.join('/' + a for a in sorted(self.allowed))}")
             if m and scope.get("method") == "POST" and m.group(1) in ARITY:
