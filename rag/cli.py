@@ -27,6 +27,8 @@ def _common(p: argparse.ArgumentParser) -> None:
                    "or http(s)://host:19530")
     p.add_argument("--store-token", dest="store_token", help="Milvus server token (user:password)")
     p.add_argument("-q", "--quiet", action="store_true", help="print only results and errors")
+    p.add_argument("--follow-links", dest="follow_links", action="store_true", default=None,
+                   help="read symlinks that lead out of the documents folders (default: skip them)")
 
 
 def _generation(p: argparse.ArgumentParser) -> None:
@@ -36,8 +38,15 @@ def _generation(p: argparse.ArgumentParser) -> None:
     p.add_argument("--openai-model", dest="openai_model", help="openai: model name on that server")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """A bad flag is one line on stderr and exit 2, like every other failure (not usage + error)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"error: {' '.join(message.split())}: run `{self.prog} --help` for the flags\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="rag", description="Chinese-first cited question answering over your documents.")
+    ap = OneLineParser(prog="rag", description="Chinese-first cited question answering over your documents.")
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("index", help="build (or rebuild) the index", description="Build the index from documents.")
@@ -57,6 +66,7 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="start the web chat and API", description="Start the Gradio chat and API.")
     p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 7860)")
+    p.add_argument("--auth", help="require a login, user:password (or RAG_AUTH); advised off 127.0.0.1")
     _generation(p)
     _common(p)
 
@@ -83,7 +93,7 @@ def _settings(args: argparse.Namespace):
     from rag.settings import load_settings
 
     keys = ("kb", "index", "docs", "mode", "embed_model", "k", "answerer", "host", "port", "chunk_size", "chunk_overlap",
-            "llm_model", "openai_base_url", "openai_model", "store", "store_token")
+            "llm_model", "openai_base_url", "openai_model", "store", "store_token", "follow_links", "auth")
     return load_settings({k: getattr(args, k, None) for k in keys})
 
 
@@ -283,6 +293,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head`, which has closed it: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except OSError as exc:  # the disk, a folder or a port failed us: say which, in one line
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - a bug must still end in one line; RAG_DEBUG=1 shows the traceback
+        if os.environ.get("RAG_DEBUG"):
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {' '.join(str(exc).split())[:300]} "
+              "(run with RAG_DEBUG=1 for details and report it)", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

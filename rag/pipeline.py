@@ -11,6 +11,7 @@ from rag.errors import IndexMismatch, IndexMissing, ModelUnavailable, RagError
 from rag.retrieve.followup import FollowUpResolver, resolve
 from rag.answer.support import weigher
 from rag.index.loaded import LoadedIndex, load_index
+from rag.index.store import build_running
 from rag.retrieve.retrievers import DenseRetriever, HybridRetriever, LexicalRetriever, RerankedRetriever, Retriever
 from rag.settings import Settings
 from rag.types import Answer, Draft, FollowUp, Hit, Message
@@ -54,8 +55,12 @@ class Pipeline:
         try:
             index = load_index(root)
             if build_if_missing and _sources_changed(index, settings):
-                log.warning("documents or ingestion rules changed since the index was built: rebuilding")
-                raise IndexMissing("stale")
+                if build_running(root):  # one rebuild at a time: answer from the current index meanwhile
+                    log.warning("documents changed and another process is rebuilding the index: "
+                                "answering from the current one")
+                else:
+                    log.warning("documents or ingestion rules changed since the index was built: rebuilding")
+                    raise IndexMissing("stale")
         except IndexMissing:
             if not build_if_missing:
                 raise
@@ -178,12 +183,15 @@ def _sources_changed(index: LoadedIndex, settings: Settings) -> bool:
     from rag.ingest.corpus import fingerprint
 
     from rag.index.build import ingest_fingerprint
+    from rag.index.freshness import known
 
     m = index.manifest
     if m.get("sources") != list(settings.docs):
         return False  # an index built from other documents: use it as it is
     stale_code = m.get("signature", {}).get("ingest") != ingest_fingerprint()
-    return stale_code or m.get("corpus_fingerprint") != fingerprint(settings.docs)
+    now = fingerprint(settings.docs, settings.follow_links)
+    return stale_code or (now != m.get("corpus_fingerprint") and now not in known(Path(settings.index),
+                                                                                  index.path.name))
 
 
 def _load_models(index: LoadedIndex, settings: Settings):

@@ -11,6 +11,7 @@ Environment variables are the upper-cased names with a `RAG_` prefix
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -61,6 +62,8 @@ class Settings:
     port: int = 7860
     store: str = ""  # "" or a folder: the local index; "x.db" or "http(s)://host:19530": Milvus
     store_token: str = ""
+    follow_links: bool = False  # read symlinks that lead out of the documents folder
+    auth: str = field(default="", repr=False)  # `rag serve` login, "user:password" ("" = none)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -69,9 +72,25 @@ class Settings:
             raise RagError(f"unknown answerer '{self.answerer}': use one of {', '.join(ANSWERERS)}")
         if not MIN_K <= self.k <= MAX_K:
             raise RagError(f"k must be a whole number from {MIN_K} to {MAX_K}, not {self.k}")
+        check_ranges(self)
 
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def check_ranges(s: "Settings") -> None:
+    """Values that would fail later, deep in a build or a server, are refused here in one line."""
+    if s.chunk_size <= 0 or s.chunk_overlap < 0 or s.chunk_overlap >= s.chunk_size:
+        raise RagError(f"chunk size {s.chunk_size} and overlap {s.chunk_overlap} do not fit: the size must be "
+                       "positive and larger than the overlap (0 or more), e.g. --chunk-size 240 --chunk-overlap 80")
+    if not 1 <= s.port <= 65535:
+        raise RagError(f"port {s.port} is not a TCP port: pass --port between 1 and 65535")
+    if s.max_new_tokens < 1 or s.max_question_chars < 1:
+        raise RagError("max_new_tokens and max_question_chars must be 1 or more")
+    for name in ("temperature", "llm_timeout_s", "min_support"):
+        value = getattr(s, name)
+        if not math.isfinite(value) or value < 0:
+            raise RagError(f"setting '{name}' must be a finite number of 0 or more, not {value}")
 
 
 def _coerce(name: str, value: Any, kind: Any) -> Any:
@@ -81,13 +100,29 @@ def _coerce(name: str, value: Any, kind: Any) -> Any:
             if isinstance(value, str):
                 return tuple(p for p in value.split(os.pathsep) if p)
             return tuple(str(v) for v in value)
+        if kind == "bool":
+            return _boolean(value)
+        if kind in ("int", "float") and isinstance(value, bool):
+            raise TypeError("a number, not true/false")
         if kind == "int":
             return int(value)
         if kind == "float":
             return float(value)
         return str(value)
-    except (TypeError, ValueError):
-        raise RagError(f"setting '{name}' has a bad value {value!r}: expected {kind}") from None
+    except (TypeError, ValueError, OverflowError):
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        raise RagError(f"setting '{name}' has a bad value {shown}: expected {kind}") from None
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(text)
 
 
 def _from_mapping(data: Mapping[str, Any], origin: str) -> dict[str, Any]:
@@ -109,7 +144,11 @@ def load_settings(flags: Mapping[str, Any] | None = None, env: Mapping[str, str]
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise RagError(f"cannot read config file {path}: {exc}") from None
-        values.update(_from_mapping(data.get("rag", data), str(path)))
+        section = data.get("rag", data)
+        if not isinstance(section, dict):
+            raise RagError(f"config file {path}: 'rag' must be a table ([rag] with settings under it), "
+                           f"not {type(section).__name__}")
+        values.update(_from_mapping(section, str(path)))
     elif "RAG_CONFIG" in env:
         raise RagError(f"config file {path} (from RAG_CONFIG) does not exist")
     names = {f.name for f in fields(Settings)}

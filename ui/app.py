@@ -7,7 +7,6 @@ on at once, shared by the page, `/ask` and `/chat`; up to `RAG_QUEUE_SIZE` more
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import time
 from pathlib import Path
@@ -24,6 +23,9 @@ from rag.settings import Settings
 
 from .api import Api
 from .api_docs import ApiBlocks, describe
+from .auth import parse_auth, warn_if_open
+from .guard import NamedEndpoints
+from .limits import BodyLimit, env_int, max_body_bytes, max_upload_bytes
 from .inputs import MAX_K, available_modes
 from .openai_api import openai_router
 from .backends import Backends
@@ -84,11 +86,11 @@ a.rag-cite:hover { text-decoration: underline; }
 
 
 def concurrency_limit() -> int:
-    return max(1, int(os.environ.get("RAG_CONCURRENCY", "8")))
+    return env_int("RAG_CONCURRENCY", 8, 1)
 
 
 def queue_size() -> int:
-    return max(1, int(os.environ.get("RAG_QUEUE_SIZE", "100")))
+    return env_int("RAG_QUEUE_SIZE", 100, 1)
 
 
 def theme() -> gr.themes.Base:
@@ -266,10 +268,19 @@ def _placeholder(info: dict) -> str:
             "回答只依据这些文档，每句都标注来源 \\[n\\]，原文段落列在“来源”里。可以接着追问，例如“那……呢？”。")
 
 
-def serve(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, block: bool = False) -> str:
+def serve(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, block: bool = False,
+          auth: tuple[str, str] | None = None, max_upload: int | None = None, max_files: int = 1) -> str:
     """Start the server (nothing is shared or sent anywhere); returns its URL. `block` waits for Ctrl+C."""
+    from starlette.middleware import Middleware
+
+    # Outermost first: oversized bodies are refused, then unknown by-name calls, before Gradio reads them.
+    per_file = max_upload_bytes() if max_upload is None else max_upload
+    # One upload request may carry several files (each checked by Gradio against max_file_size).
+    guards = [Middleware(BodyLimit, max_body=max_body_bytes(), max_upload=per_file * max(1, min(max_files, 10))),
+              Middleware(NamedEndpoints)]
     try:
         _, url, _ = demo.launch(
+            app_kwargs={"middleware": guards}, max_file_size=per_file, auth=auth,
             server_name=host, server_port=port, quiet=True, prevent_thread_lock=True, share=False, inbrowser=False,
             show_error=False, footer_links=["api"], run_history=False, enable_monitoring=False, mcp_server=False,
             ssr_mode=False, pwa=False, theme=theme(), css=CSS)
@@ -300,12 +311,13 @@ def wait_for_ctrl_c(demo: gr.Blocks) -> None:
 def launch(settings: Settings, quiet: bool = False, block: bool = True) -> str:
     """`rag serve`: open (or build) the index, build the page, listen on settings.host:settings.port."""
     t0 = time.perf_counter()
+    upload = max_upload_bytes(int(settings.upload_max_mb * 1024 * 1024))
+    concurrency_limit(), queue_size(), max_body_bytes()  # a bad value fails before any work
+    auth = parse_auth(settings.auth)
     live = open_live(settings, quiet=quiet)
     demo = create_app(live)
-    if settings.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"warning: listening on {settings.host}: anyone who can reach this machine can use the chat and "
-              "the API (there is no login)", file=sys.stderr)
-    url = serve(demo, settings.host, settings.port)
+    warn_if_open(settings.host, auth)
+    url = serve(demo, settings.host, settings.port, auth=auth, max_upload=upload, max_files=settings.upload_max_files)
     info = live.current().mode_info()
     print(f"rag: chat and API on {url} ({info['documents']} documents, {info['chunks']} chunks · "
           f"{info['retrieval']} retrieval · {info['answerer']} answers), index and page ready in {time.perf_counter() - t0:.1f}s; "

@@ -27,6 +27,7 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from rag.index.durable import save_npy, write_text
 from rag.index.vocab import HashedVocab, term_hashes
 
 FILES = ("bm25_data.npy", "bm25_indices.npy", "bm25_indptr.npy", "bm25_idf.npy", "bm25_vocab.json")
@@ -159,16 +160,15 @@ class BM25:
         return math.log1p((self.n_docs + 0.5) / 0.5)
 
     def save(self, folder: Path) -> None:
-        np.save(folder / "bm25_data.npy", self.data)
-        np.save(folder / "bm25_indices.npy", self.indices)
-        np.save(folder / "bm25_indptr.npy", self.indptr)
-        np.save(folder / "bm25_idf.npy", self.idf)
-        np.save(folder / MAX_WEIGHT_FILE, self.max_weight)
+        save_npy(folder / "bm25_data.npy", self.data)
+        save_npy(folder / "bm25_indices.npy", self.indices)
+        save_npy(folder / "bm25_indptr.npy", self.indptr)
+        save_npy(folder / "bm25_idf.npy", self.idf)
+        save_npy(folder / MAX_WEIGHT_FILE, self.max_weight)
         vocab = self.vocab
         terms = vocab.terms_by_id() if isinstance(vocab, HashedVocab) else sorted(vocab, key=vocab.__getitem__)
         params = {"k1": self.params.k1, "b": self.params.b, "n_docs": self.n_docs}
-        (folder / "bm25_vocab.json").write_text(json.dumps({**params, "terms": terms}, ensure_ascii=False),
-                                                encoding="utf-8")
+        write_text(folder / "bm25_vocab.json", json.dumps({**params, "terms": terms}, ensure_ascii=False))
         if isinstance(vocab, HashedVocab):
             hashes, ids = vocab.hashes, vocab.ids
         else:
@@ -176,9 +176,9 @@ class BM25:
             order = np.argsort(h, kind="stable")
             hashes, ids = h[order], order
         if not np.any(hashes[1:] == hashes[:-1]):  # a collision: keep the slow, exact path
-            np.save(folder / HASH_FILE, hashes)
-            np.save(folder / ORDER_FILE, ids.astype(np.int32 if len(ids) < 2**31 else np.int64))
-            (folder / PARAMS_FILE).write_text(json.dumps({**params, "n_terms": len(terms)}), encoding="utf-8")
+            save_npy(folder / HASH_FILE, hashes)
+            save_npy(folder / ORDER_FILE, ids.astype(np.int32 if len(ids) < 2**31 else np.int64))
+            write_text(folder / PARAMS_FILE, json.dumps({**params, "n_terms": len(terms)}))
 
     @classmethod
     def load(cls, folder: Path) -> "BM25":

@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import re
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,13 +23,16 @@ import numpy as np
 from rag import __version__
 from rag.index.bm25_builder import BM25Builder
 from rag.index.loaded import doc_from_row
+from rag.index.durable import write_error, write_text
+from rag.index.freshness import remember
+from rag.index.location import check_index_location
 from rag.ingest.chunking import ChunkSettings, chunk_document
 from rag.ingest.corpus import Corpus, load_corpus, reusable
 from rag.errors import ModelUnavailable, RagError
 from rag.index.parallel import PARALLEL_FROM_CHARS, Bags, WorkerPool, bags_of_words, starting_worker, worker_tokenizer
 from rag.index.rows import JsonlWriter
 from rag.settings import Settings
-from rag.index.store import commit_build, read_manifest, staging
+from rag.index.store import commit_build, current_build, read_manifest, staging
 from rag.text.tokenize import TOKENIZER_VERSION, Tokenizer
 from rag.types import Chunk, Document
 
@@ -102,52 +106,58 @@ def build_index(settings: Settings, force: bool = False, progress: Progress | No
                        "`if __name__ == \"__main__\":`")
     t0 = time.perf_counter()
     stage: dict[str, float] = {}
+    check_index_location(settings.index, settings.docs)  # before anything is read or written
     root = Path(settings.index)
     previous = _previous(root)
-    corpus = load_corpus(settings.docs, None if force else _previous_documents(previous))
+    corpus = load_corpus(settings.docs, None if force else _previous_documents(previous), settings.follow_links)
     stage["parse_ms"] = (time.perf_counter() - t0) * 1000
     if not corpus.documents:
         raise RagError(f"no readable documents under {', '.join(settings.docs)}: add .txt/.md/.html files or pass --docs")
     want_dense = settings.mode != "lexical"
     dense_model = settings.embed_model if want_dense else None
     signature = build_signature(settings, dense_model)
-    if not force and previous and previous[1].get("corpus_sha256") == corpus.sha256 \
-            and previous[1].get("signature") == signature:
-        m = previous[1]
-        return BuildReport(str(previous[0]), m["documents"], m["chunks"], corpus.skipped,
-                           bool(m.get("embedding")), tuple(m.get("notes", [])), stage, up_to_date=True,
-                           parsed=corpus.parsed)
+    if not force and _up_to_date(root, previous, corpus, signature):
+        return _up_to_date_report(previous, corpus, stage)
     words = corpus_words(corpus.documents)
     tokenizer = Tokenizer(words)
     chunking = ChunkSettings(settings.chunk_size, settings.chunk_overlap)
-    with staging(root) as tmp:  # holds the build lock; a failed build leaves nothing behind
-        n_chunks, keys = _build_lexical(corpus, chunking, tokenizer, words, tmp, stage, progress, dense_model)
-        if not n_chunks:
-            raise RagError("the documents produced no text to index: check that they contain prose")
-        notes: list[str] = []
-        embedding, reused = None, 0
-        if want_dense:
-            try:
-                embedding, reused = _build_dense(settings, tmp, keys, previous, stage, progress, embedder)
-            except ModelUnavailable as exc:
-                notes.append(f"lexical retrieval only: {exc}")
-        t = time.perf_counter()
-        with JsonlWriter(tmp / "documents.jsonl") as out:
-            for d in corpus.documents:
-                out.write(_doc_record(d))
-        (tmp / "documents.ids.json").write_text(json.dumps([d.doc_id for d in corpus.documents]), encoding="utf-8")
-        (tmp / "words.txt").write_text("\n".join(words) + "\n", encoding="utf-8")
-        manifest = {
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "rag_version": __version__,
-            "documents": len(corpus.documents), "chunks": n_chunks, "corpus_sha256": corpus.sha256,
-            "corpus_fingerprint": corpus.fingerprint, "sources": list(settings.docs), "signature": signature,
-            "tokenizer": {"engine": tokenizer.engine, "version": TOKENIZER_VERSION}, "embedding": embedding,
-            "skipped": list(corpus.skipped), "notes": notes,
-        }
-        stage["write_ms"] = (time.perf_counter() - t) * 1000
-        t = time.perf_counter()
-        final = commit_build(root, tmp, manifest)
-        stage["commit_ms"] = (time.perf_counter() - t) * 1000
+    try:
+        with staging(root) as tmp:  # holds the build lock; a failed build leaves nothing behind
+            if not force and _current_name(root) != (previous[0].name if previous else None):
+                # Another process built while this one waited for the lock: use its build if it fits.
+                latest = _previous(root)
+                if latest and _up_to_date(root, latest, corpus, signature):
+                    shutil.rmtree(tmp, ignore_errors=True)
+                    return _up_to_date_report(latest, corpus, stage)
+            n_chunks, keys = _build_lexical(corpus, chunking, tokenizer, words, tmp, stage, progress, dense_model)
+            if not n_chunks:
+                raise RagError("the documents produced no text to index: check that they contain prose")
+            notes: list[str] = []
+            embedding, reused = None, 0
+            if want_dense:
+                try:
+                    embedding, reused = _build_dense(settings, tmp, keys, previous, stage, progress, embedder)
+                except ModelUnavailable as exc:
+                    notes.append(f"lexical retrieval only: {exc}")
+            t = time.perf_counter()
+            with JsonlWriter(tmp / "documents.jsonl") as out:
+                for d in corpus.documents:
+                    out.write(_doc_record(d))
+            write_text(tmp / "documents.ids.json", json.dumps([d.doc_id for d in corpus.documents]))
+            write_text(tmp / "words.txt", "\n".join(words) + "\n")
+            manifest = {
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "rag_version": __version__,
+                "documents": len(corpus.documents), "chunks": n_chunks, "corpus_sha256": corpus.sha256,
+                "corpus_fingerprint": corpus.fingerprint, "sources": list(settings.docs), "signature": signature,
+                "tokenizer": {"engine": tokenizer.engine, "version": TOKENIZER_VERSION}, "embedding": embedding,
+                "skipped": list(corpus.skipped), "notes": notes,
+            }
+            stage["write_ms"] = (time.perf_counter() - t) * 1000
+            t = time.perf_counter()
+            final = commit_build(root, tmp, manifest)
+            stage["commit_ms"] = (time.perf_counter() - t) * 1000
+    except OSError as exc:  # full disk, read-only folder: nothing was committed, the old build still serves
+        raise write_error(root, exc) from None
     stage["total_ms"] = (time.perf_counter() - t0) * 1000
     return BuildReport(str(final), len(corpus.documents), n_chunks, corpus.skipped, embedding is not None,
                        tuple(notes), stage, reused, parsed=corpus.parsed,
@@ -276,7 +286,7 @@ def _build_dense(settings: Settings, tmp: Path, keys: list[str], previous, stage
     index, spec = build_vectors(tmp / "embeddings.npy", spec, queries)
     save_index(index, tmp / "vectors.faiss")
     del index
-    (tmp / "vector_keys.json").write_text(json.dumps(keys), encoding="utf-8")
+    write_text(tmp / "vector_keys.json", json.dumps(keys))
     stage["faiss_ms"] = (time.perf_counter() - t) * 1000
     info = {"model": settings.embed_model, "dim": embedder.dim, "normalized": True,
             "query_instruction": instruction, "passage_prefix": prefix, "vector_index": spec.to_dict(),
@@ -297,6 +307,30 @@ def _probe(text: str, rng: np.random.Generator) -> str:
 
 def _vector_key(model: str, text: str) -> str:
     return hashlib.sha1(f"{model}\0{text}".encode("utf-8")).hexdigest()
+
+
+def _up_to_date(root: Path, previous, corpus: Corpus, signature: dict) -> bool:
+    """The build holds this content with these settings; a new cheap fingerprint is remembered."""
+    if not previous or previous[1].get("corpus_sha256") != corpus.sha256 or previous[1].get("signature") != signature:
+        return False
+    if previous[1].get("corpus_fingerprint") != corpus.fingerprint:
+        remember(root, previous[0].name, corpus.fingerprint)  # touched, not changed: no re-check next time
+    return True
+
+
+def _up_to_date_report(previous, corpus: Corpus, stage: dict) -> BuildReport:
+    m = previous[1]
+    return BuildReport(str(previous[0]), m["documents"], m["chunks"], corpus.skipped,
+                       bool(m.get("embedding")), tuple(m.get("notes", [])), stage, up_to_date=True,
+                       parsed=corpus.parsed)
+
+
+def _current_name(root: Path) -> str | None:
+    try:
+        build = current_build(root)
+    except RagError:
+        return None
+    return build.name if build else None
 
 
 def _previous(root: Path):

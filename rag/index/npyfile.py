@@ -18,6 +18,8 @@ from typing import Iterator, Union
 
 import numpy as np
 
+from rag.index.durable import CheckedFile
+
 BLOCK = 65536
 Source = Union[np.ndarray, Path]  # vectors in memory, or a .npy file of them
 
@@ -27,7 +29,7 @@ class NpyWriter:
 
     def __init__(self, path: Path, n: int, dim: int) -> None:
         self.path, self.n, self.dim, self.written = Path(path), n, dim, 0
-        self._f = open(self.path, "wb")
+        self._f = CheckedFile(self.path)
         np.lib.format.write_array_header_1_0(self._f, {"descr": "<f4", "fortran_order": False, "shape": (n, dim)})
 
     def write(self, block: np.ndarray) -> None:

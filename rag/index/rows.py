@@ -22,6 +22,8 @@ from typing import Callable, Generic, Iterator, Mapping, Sequence, TypeVar, over
 
 import numpy as np
 
+from rag.index.durable import CheckedFile, save_npy
+
 T = TypeVar("T")
 
 
@@ -45,7 +47,7 @@ class JsonlWriter:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._f = open(self.path, "wb")
+        self._f = CheckedFile(self.path)  # a failed write raises, never commits
         self._starts = [0]
 
     def write(self, row: dict) -> None:
@@ -61,13 +63,16 @@ class JsonlWriter:
 
     def close(self) -> None:
         self._f.close()
-        np.save(offsets_path(self.path), np.asarray(self._starts, dtype=np.int64))
+        save_npy(offsets_path(self.path), np.asarray(self._starts, dtype=np.int64))
 
     def __enter__(self) -> "JsonlWriter":
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type, *rest: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self._f.abort()
 
 
 class JsonlRows(Sequence[T], Generic[T]):

@@ -31,7 +31,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from rag.errors import IndexDamaged, IndexMismatch, IndexMissing
+from rag.errors import IndexDamaged, IndexMismatch, IndexMissing, RagError
+from rag.index.durable import write_bytes
 
 try:
     import fcntl
@@ -49,6 +50,9 @@ SELF_SHA = "manifest_sha256"
 KEEP_BUILDS = 2
 _BUILD_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,99}")
 _FILE_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,99}")
+_BUILD_ID = re.compile(r"[0-9]{8}T[0-9]{12}-[0-9a-f]{8}")  # what new_build_dir names a build
+_POINTER_TMP = re.compile(r"\.CURRENT\.[0-9a-f]{8}")
+MARKER = "rag-build"  # in every build this program makes (checksummed): pruning removes no other folder
 _locked: set[Path] = set()  # index roots whose build lock this process holds
 REBUILD = "run `rag index` to rebuild the index"
 
@@ -79,10 +83,46 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+class LockTimeout(RagError):
+    """Another build held the index lock for longer than the wait allowed."""
+
+
+def lock_timeout_s() -> float:
+    """How long a build waits for another to finish: RAG_LOCK_TIMEOUT_S (default 900 s)."""
+    raw = os.environ.get("RAG_LOCK_TIMEOUT_S", "").strip()
+    try:
+        value = float(raw) if raw else 900.0
+    except ValueError:
+        raise RagError(f"RAG_LOCK_TIMEOUT_S={raw[:40]!r} is not a number of seconds") from None
+    if not value >= 0:
+        raise RagError(f"RAG_LOCK_TIMEOUT_S={raw[:40]!r} must be 0 or more seconds")
+    return value
+
+
+def build_running(root: Path) -> bool:
+    """Whether another process holds the build lock of this index now (never waits)."""
+    if fcntl is None or Path(root).resolve() in _locked:
+        return False
+    try:
+        fd = os.open(Path(root) / LOCK, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
 @contextmanager
-def build_lock(root: Path, poll_s: float = 0.2) -> Iterator[None]:
-    """Serialize builds of one index across processes; a dead holder's lock is released by the kernel."""
+def build_lock(root: Path, poll_s: float = 0.2, timeout_s: float | None = None) -> Iterator[None]:
+    """Serialize builds of one index across processes; a dead holder's lock is released by the kernel.
+
+    Waits at most `timeout_s` (default `lock_timeout_s()`), then raises LockTimeout."""
     root = Path(root)
+    timeout_s = lock_timeout_s() if timeout_s is None else timeout_s
     root.mkdir(parents=True, exist_ok=True)
     if fcntl is None:
         yield
@@ -90,11 +130,16 @@ def build_lock(root: Path, poll_s: float = 0.2) -> Iterator[None]:
     fd = os.open(root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         waited = False
+        deadline = time.monotonic() + timeout_s
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise LockTimeout(f"another `rag index` has been building {root} for over {timeout_s:g} s: "
+                                      "wait for it to finish, or stop it, then run this again "
+                                      "(RAG_LOCK_TIMEOUT_S sets the wait)") from None
                 if not waited:
                     log.warning("waiting for another `rag index` to finish building %s", root)
                     waited = True
@@ -133,6 +178,11 @@ def new_build_dir(root: Path) -> Path:
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f"{int(now * 1e6) % 1_000_000:06d}"
     tmp = builds / f".tmp-{stamp}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
+    try:
+        write_bytes(tmp / MARKER, b"made by rag index; removed with its build\n")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return tmp
 
 
@@ -149,7 +199,7 @@ def commit_build(root: Path, tmp: Path, manifest: dict[str, Any]) -> Path:
         text = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
     except UnicodeEncodeError:  # a path in undecodable bytes (it holds a lone surrogate): escape it
         text = json.dumps(manifest, ensure_ascii=True, indent=1).encode("ascii")
-    (tmp / MANIFEST).write_bytes(text)
+    write_bytes(tmp / MANIFEST, text)
     for p in tmp.iterdir():
         with open(p, "rb") as f:
             os.fsync(f.fileno())
@@ -158,10 +208,7 @@ def commit_build(root: Path, tmp: Path, manifest: dict[str, Any]) -> Path:
     os.rename(tmp, final)
     _fsync_dir(tmp.parent)
     pointer_tmp = root / f".{POINTER}.{uuid.uuid4().hex[:8]}"
-    with open(pointer_tmp, "w", encoding="utf-8") as f:
-        f.write(f"builds/{final.name}\n")
-        f.flush()
-        os.fsync(f.fileno())
+    write_bytes(pointer_tmp, f"builds/{final.name}\n".encode("utf-8"))  # fsynced, size checked
     os.replace(pointer_tmp, root / POINTER)
     _fsync_dir(root)
     prune(root)
@@ -173,31 +220,55 @@ def prune(root: Path) -> None:
 
     Holding the build lock, every `.tmp-` folder is a dead build's; without it (no
     fcntl), only those untouched for an hour are. The current build is always kept.
+    Only folders this program made are removed (`ours`): a user's folder, file or
+    symlink placed in builds/ is never touched, and no link is followed.
     """
     root = Path(root)
     builds = root / "builds"
-    if not builds.is_dir():
+    if not builds.is_dir() or builds.is_symlink():
         return
     locked = root.resolve() in _locked
     try:
         current = current_build(root)
     except IndexDamaged:
         current = None
-    done = sorted((p for p in builds.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
+    done = sorted((p for p in builds.iterdir() if _BUILD_ID.fullmatch(p.name) and ours(p)), key=lambda p: p.name)
     keep = set(done[-KEEP_BUILDS:]) | ({current} if current else set())
     for p in builds.iterdir():
-        if p.name.startswith(".tmp-"):
+        if p.name.startswith(".tmp-") and _BUILD_ID.fullmatch(p.name.removeprefix(".tmp-")) \
+                and not p.is_symlink():
             try:
-                stale = locked or time.time() - p.stat().st_mtime > 3600
+                stale = locked or time.time() - p.lstat().st_mtime > 3600
+                if stale and not ours(p):
+                    os.rmdir(p)  # killed before its marker was written: removed only if empty
             except OSError:
                 continue
             if stale:
                 shutil.rmtree(p, ignore_errors=True)
-        elif p.is_dir() and p not in keep and not p.name.startswith("."):
+        elif p in done and p not in keep:
             shutil.rmtree(p, ignore_errors=True)
     if locked:
         for p in root.glob(f".{POINTER}.*"):
-            p.unlink(missing_ok=True)
+            if _POINTER_TMP.fullmatch(p.name) and not p.is_symlink() and p.is_file():
+                p.unlink(missing_ok=True)
+
+
+def ours(path: Path) -> bool:
+    """A real folder (not a link) that this program made: it holds our marker or our manifest."""
+    try:
+        if path.is_symlink() or not path.is_dir():
+            return False
+        marker = path / MARKER
+        if marker.is_file() and not marker.is_symlink():
+            return True
+        manifest = path / MANIFEST
+        if manifest.is_symlink() or not manifest.is_file():
+            return False
+        with open(manifest, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return False
+    return b'"format": "' + FORMAT.encode() + b'"' in head
 
 
 def current_build(root: Path) -> Path | None:

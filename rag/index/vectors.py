@@ -203,7 +203,14 @@ def exact_search(source: Source, queries: np.ndarray, k: int) -> np.ndarray:
 
 
 def save_index(index, path: Path) -> None:
-    _faiss().write_index(getattr(index, "index", index) if isinstance(index, RefinedIndex) else index, str(path))
+    """Written through a CheckedFile (see durable.py), so a failed write raises instead of being committed."""
+    from rag.index.durable import CheckedFile
+
+    faiss = _faiss()
+    with CheckedFile(path) as f:
+        writer = faiss.PyCallbackIOWriter(f.write)
+        faiss.write_index(getattr(index, "index", index) if isinstance(index, RefinedIndex) else index, writer)
+        del writer  # flushes its buffer into f before f is closed
 
 
 def load_index(path: Path, spec: VectorIndexSpec):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,12 @@ from rag.types import Document
 
 _WORD = re.compile(r"[^\W_]")  # a letter, digit or hanzi
 SHA_KEY = "sha256"  # Document.metadata key: the sha256 of the file's bytes
+SAME_CONTENT = "same_content_paths"  # metadata: every file that holds this document's text
+log = logging.getLogger("rag")
+
+
+def _content_key(doc: Document) -> str:
+    return hashlib.sha256(f"{doc.title}\0{doc.text}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -34,9 +41,9 @@ class Corpus:
     parsed: int = 0  # files read by their reader this time (the others came from `previous`)
 
 
-def fingerprint(roots: Iterable[str]) -> str:
+def fingerprint(roots: Iterable[str], follow_links: bool = False) -> str:
     h = hashlib.sha256()
-    for p in iter_paths((Path(r) for r in roots), suffixes=SUPPORTED_SUFFIXES):
+    for p in iter_paths((Path(r) for r in roots), suffixes=SUPPORTED_SUFFIXES, follow_links=follow_links):
         try:
             st = p.stat()
         except OSError:
@@ -50,14 +57,16 @@ def reusable(docs: Iterable[Document]) -> dict[tuple[str, str], Document]:
     return {(d.path, d.metadata[SHA_KEY]): d for d in docs if isinstance(d.metadata.get(SHA_KEY), str)}
 
 
-def load_corpus(roots: Iterable[str], previous: Mapping[tuple[str, str], Document] | None = None) -> Corpus:
+def load_corpus(roots: Iterable[str], previous: Mapping[tuple[str, str], Document] | None = None,
+                follow_links: bool = False) -> Corpus:
     roots = list(roots)
     docs: list[Document] = []
     skipped: list[str] = []
     h = hashlib.sha256()
     seen: set[str] = set()
     parsed = 0
-    for path in iter_paths((Path(r) for r in roots), skipped, SUPPORTED_SUFFIXES):
+    same: dict[str, int] = {}  # content hash -> position in docs
+    for path in iter_paths((Path(r) for r in roots), skipped, SUPPORTED_SUFFIXES, follow_links):
         try:
             if too_big(path, skipped):
                 continue
@@ -79,10 +88,19 @@ def load_corpus(roots: Iterable[str], previous: Mapping[tuple[str, str], Documen
             skip(doc.path, "no words to index (only punctuation or symbols)", skipped)
         elif doc.doc_id in seen:
             skip(doc.path, "same content as a file already loaded", skipped)
+        elif _content_key(doc) in same:
+            # The same text under another name: indexed once, every name kept as a source.
+            i = same[_content_key(doc)]
+            first = docs[i]
+            names = [*first.metadata.get(SAME_CONTENT, [first.path]), doc.path]
+            docs[i] = dataclasses.replace(first, metadata={**first.metadata, SAME_CONTENT: names})
+            log.warning("%s", f"{display_path(doc.path)} has the same content as {display_path(first.path)}: "
+                              "indexed once, both names kept as sources")
         else:
             seen.add(doc.doc_id)
+            same[_content_key(doc)] = len(docs)
             docs.append(doc)
-    return Corpus(tuple(docs), tuple(skipped), h.hexdigest(), fingerprint(roots), parsed)
+    return Corpus(tuple(docs), tuple(skipped), h.hexdigest(), fingerprint(roots, follow_links), parsed)
 
 
 def _read(path: Path, sha: str, skipped: list[str]) -> Document | None:

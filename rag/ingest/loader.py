@@ -5,7 +5,8 @@ then, of strict UTF-8, GB18030 (a superset of GBK and GB2312) and BOM-less UTF-1
 the decoding that reads most like Chinese or ASCII text (common hanzi, CJK
 punctuation, ASCII), so UTF-16 Chinese is never read as GB18030 mojibake. A file
 that still does not decode, that looks binary, that is larger than MAX_BYTES or of
-another type is skipped with a one-line warning naming it; nothing raises.
+another type is skipped with a one-line warning naming it; nothing raises. Files no single
+decoding reads (mixed UTF-8/GBK lines, a few bad bytes, Big5...) go to recover.py.
 """
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator
+
+from rag.ingest import recover
+from rag.ingest.walk import walk_files
 
 log = logging.getLogger("rag")
 
@@ -152,6 +156,12 @@ def skip(path: Path | str, reason: str, skipped: list[str] | None = None) -> Non
         skipped.append(line)
 
 
+def decode_best(data: bytes) -> tuple[str, str] | None:
+    """`decode`, then a line-by-line or charset-normalizer reading where that reads better
+    (mixed encodings, a few bad bytes, Big5): (text, encoding) or None for binary data."""
+    return _recovered(data, decode(data))
+
+
 def read_source(path: Path, skipped: list[str] | None = None) -> SourceFile | None:
     """Decode one file, or warn in one line and return None."""
     try:
@@ -161,11 +171,13 @@ def read_source(path: Path, skipped: list[str] | None = None) -> SourceFile | No
     except OSError as exc:
         skip(path, f"cannot read it ({one_line(exc.strerror or exc)})", skipped)
         return None
-    decoded = decode(data)
+    decoded = decode_best(data)
     if decoded is None:
         skip(path, "binary or undecodable (not UTF-8, UTF-16 or GB18030 text)", skipped)
         return None
     text, encoding = decoded
+    if "line(s)" in encoding:  # read line by line: say so, the file is indexed all the same
+        log.warning("%s", f"read {display_path(path)} line by line: {encoding}")
     text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
     return SourceFile(display_path(path), text, encoding, hashlib.sha256(data).hexdigest())
 
@@ -177,6 +189,25 @@ def too_big(path: Path, skipped: list[str] | None = None) -> bool:
         return False
     skip(path, f"{size >> 20} MB is larger than the {limit >> 20} MB limit per file (split it to index it)", skipped)
     return True
+
+
+def _recovered(data: bytes, decoded: tuple[str, str] | None) -> tuple[str, str] | None:
+    """A better reading than the whole-file one, when one exists (see recover.py)."""
+    if decoded is not None and decoded[1] != "gb18030":
+        return decoded
+    if decoded is None and _looks_utf16(data):
+        return None  # binary with NULs, or damaged UTF-16: lines mean nothing here
+    text, note = recover.by_line(data, _plain_chars())
+    if note and recover.readable(text) and _is_text(text):
+        if decoded is None or _plausibility(text) > _plausibility(decoded[0]):
+            return text, f"mixed ({note})"
+    if decoded is None or _plausibility(decoded[0]) < 0.9:
+        # Not common Chinese as GB18030 (Big5 reads as rare hanzi and private-use characters): ask charset-normalizer.
+        guessed = recover.guess(data)
+        if guessed is not None and _is_text(guessed[0]) and recover.readable(guessed[0]) \
+                and (decoded is None or recover.junk(guessed[0]) < recover.junk(decoded[0])):
+            return guessed
+    return decoded
 
 
 def display_path(path: Path | str) -> str:
@@ -203,25 +234,24 @@ def one_line(value: object) -> str:
 
 
 def iter_paths(roots: Iterable[Path], skipped: list[str] | None = None,
-               suffixes: tuple[str, ...] = SUFFIXES) -> Iterator[Path]:
-    """Every file of the given suffixes under the given files/folders, sorted, hidden ones skipped.
+               suffixes: tuple[str, ...] = SUFFIXES, follow_links: bool = False) -> Iterator[Path]:
+    """Every file of the given suffixes under the given files/folders, sorted, hidden ones skipped
+    (see walk.py for links, loops and FIFOs).
 
     `rag.ingest.corpus` passes `formats.SUPPORTED_SUFFIXES` (this module cannot import
     `formats`, which decodes text with it). Given a `skipped` list, a missing root and
     each file of another type get a one-line warning.
     """
+    report = (lambda path, reason: skip(path, reason, skipped)) if skipped is not None else (lambda path, reason: None)
     for root in roots:
         if root.is_file():
             yield root
             continue
         if not root.is_dir():
             if skipped is not None:
-                skip(root, "no such file or folder", skipped)
+                skip(root, "no such file or folder" if not root.exists() else "not a regular file or folder", skipped)
             continue
-        for path in sorted(root.rglob("*")):
-            rel = path.relative_to(root).parts
-            if any(p.startswith(".") for p in rel) or not path.is_file():
-                continue
+        for path in walk_files(root, follow_links, report):
             if path.suffix.lower() in suffixes:
                 yield path
             elif skipped is not None:

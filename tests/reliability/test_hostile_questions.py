@@ -160,6 +160,10 @@ def test_the_server_answers_every_hostile_question(pipe, budget):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    import httpx
+
+    from ui.limits import max_body_bytes
+
     demo = create_app(LivePipeline(pipe.settings, pipe))
     url = serve(demo, "127.0.0.1", port)
     try:
@@ -167,6 +171,11 @@ def test_the_server_answers_every_hostile_question(pipe, budget):
         for name, question in HOSTILE.items():
             if name == "lone surrogate":
                 continue  # a client cannot encode it; sent as raw JSON below
+            if len(json.dumps(question).encode("utf-8")) > max_body_bytes():
+                # Over the request limit (docs/reliability.md, hardening 8): refused with 413 before it is read.
+                with pytest.raises(httpx.HTTPStatusError, match="413"):
+                    client.predict(question, api_name="/ask")
+                continue
             t = time.perf_counter()
             answer = client.predict(question, api_name="/ask")
             assert answer["answer"].strip() and isinstance(answer["refused"], bool), name

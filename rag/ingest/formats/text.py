@@ -23,6 +23,8 @@ seed format's body); a file with only 标题/链接 lines is an ordinary text wi
 """
 from __future__ import annotations
 
+import logging
+
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -31,7 +33,9 @@ from pathlib import Path
 from rag.types import Document
 
 from rag.ingest.documents import build_document, doc_id_for
-from rag.ingest.loader import SourceFile, decode, display_path
+from rag.ingest.loader import SourceFile, decode_best, display_path
+
+log = logging.getLogger("rag")
 from rag.ingest.seedformat import is_seed_format
 from ._base import LEAD, Builder, UnreadableDocument, clean_line, clean_text
 
@@ -186,10 +190,12 @@ def _read_decoded(path: Path) -> tuple[str, str, bytes]:
         data = path.read_bytes()
     except OSError as exc:
         raise UnreadableDocument(f"cannot read it ({exc.strerror or exc})") from exc
-    decoded = decode(data)
+    decoded = decode_best(data)
     if decoded is None:
         raise UnreadableDocument("binary or undecodable (not UTF-8, UTF-16 or GB18030 text)")
     text, encoding = decoded
+    if "line(s)" in encoding:  # read line by line: say so, the file is indexed all the same
+        log.warning("%s", f"read {display_path(path)} line by line: {encoding}")
     return text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n"), encoding, data
 
 
