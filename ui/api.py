@@ -21,11 +21,11 @@ from .inputs import available_modes, parse_history, parse_k, parse_mode
 Mode = Literal["auto", "lexical", "dense", "hybrid"]
 # gr.Error renders its message as HTML in the page, and it may quote the caller's input; escaping it would
 # show API callers "&lt;" and "&#x27;". Look-alike characters keep the message plain text in both places.
-_INERT = str.maketrans({"<": "‹", ">": "›", "&": "＆"})
 
 
 def api_error(exc: RagError) -> gr.Error:
-    return gr.Error(str(exc).translate(_INERT), print_exception=False)
+    # Only API callers see these (the page has its own handlers): JSON text, not HTML, so not escaped.
+    return gr.Error(str(exc), print_exception=False)
 
 
 def question_text(question: Any, name: str = "question") -> str:

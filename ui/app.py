@@ -274,7 +274,9 @@ def serve(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, block: boo
     from starlette.middleware import Middleware
 
     # Outermost first: oversized bodies are refused, then unknown by-name calls, before Gradio reads them.
-    per_file = max_upload_bytes() if max_upload is None else max_upload
+    if max_upload is None:  # the page's knowledge-base upload, at the settings' default size
+        max_upload = max_upload_bytes(int(Settings().upload_max_mb * 1024 * 1024))
+    per_file = max_upload
     # One upload request may carry several files (each checked by Gradio against max_file_size).
     guards = [Middleware(BodyLimit, max_body=max_body_bytes(), max_upload=per_file * max(1, min(max_files, 10))),
               Middleware(NamedEndpoints)]

@@ -75,7 +75,9 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        upload = scope.get("path", "").rstrip("/").endswith("/upload")
+        path = scope.get("path", "").rstrip("/")
+        # Gradio's upload route (/upload, /gradio_api/upload); not a handler that happens to be named upload.
+        upload = path == "/upload" or path.endswith("/gradio_api/upload")
         limit = self.max_upload if upload else self.max_body
         # An upload's form fields and boundaries take some bytes beyond the file itself.
         allowed = limit + 16_384 if upload and limit else (limit if not upload else 0)

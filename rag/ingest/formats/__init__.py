@@ -31,7 +31,7 @@ from typing import Protocol, runtime_checkable
 
 from rag.types import Document
 
-from rag.ingest.loader import decode
+from rag.ingest.loader import decode_best
 from ._base import UnreadableDocument
 from .csv import CsvReader
 from .docx import DocxReader
@@ -122,7 +122,7 @@ def _office_kind(path: Path) -> str | None:
 def _decode_head(head: bytes, full: bool) -> str | None:
     # The first 8 KB may end inside a multi-byte character: try shorter cuts.
     for cut in (0,) if full else (0, 1, 2, 3):
-        decoded = decode(head[: len(head) - cut])
+        decoded = decode_best(head[: len(head) - cut])
         if decoded is not None:
             return decoded[0]
     return None
