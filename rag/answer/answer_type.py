@@ -33,11 +33,11 @@ _ASKS = (
 )
 _TAG_TYPE = {"nr": PERSON, "nrfg": PERSON, "nrt": PERSON, "ns": PLACE, "nt": ORG, "t": TIME}
 # A figure's measure word belongs to the answer: 42平方公里, 3000只, 七天.
-_MEASURE = re.compile(r"(?:多|余|来|几)?(?:平方公里|平方千米|平方米|立方米|公里|千米|公顷|公分|公尺|公斤|公吨|厘米|毫米|"
-                      r"英尺|英里|英寸|海里|千克|小时|分钟|周年|美元|港元|欧元|英镑|日元|人民币|万|亿|千|百|"
+_MEASURE = re.compile(r"(?:多|余|来|几)?[万亿千百]*(?:多|余)?(?:平方公里|平方千米|平方米|立方米|公里|千米|公顷|公分|公尺|"
+                      r"公斤|公吨|厘米|毫米|英尺|英里|英寸|海里|千克|小时|分钟|周年|美元|港元|欧元|英镑|日元|人民币|人次|"
                       r"[个家台次人名位件款项种站元块年月日天周岁辆部只条张份场所座户单笔套批倍吨米克秒层级类期届轮集首枚章卷页度"
-                      r"册本篇间头匹棵株颗架艘支队场座声%％]|"
-                      r"(?<=\d) ?(?:km²|km2|km|m²|cm|mm|kg|GHz|MHz|Hz|kW|MW|GB|MB|TB|mph|ft|m|g)(?![A-Za-z]))*")
+                      r"册本篇间头匹棵株颗架艘支队声%％]|"
+                      r"(?<=\d) ?(?:km²|km2|km|m²|cm|mm|kg|GHz|MHz|Hz|kW|MW|GB|MB|TB|mph|ft|m|g)(?![A-Za-z]))?(?:以上|多)?")
 # "第3名", "第二届": an ordinal keeps its 第.
 _ORDINAL = "第"
 # Names the segmenter cuts in pieces: "台湾"+"台北市", "保罗"+"·"+"塞里诺", "张小"+"明".
