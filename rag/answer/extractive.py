@@ -17,6 +17,7 @@ from rag.answer.candidates import ASKS_WHO, SPEECH, Candidate, SentenceScorer, s
 from rag.text.numbers import extract_quantities
 from rag.answer.prompting import REFUSAL_EN, REFUSAL_ZH  # one wording for every backend
 from rag.answer.answer_type import ORG, PERSON, PLACE, TIME
+from rag.answer.parts import answer_parts, split_parts
 from rag.answer.short_answer import MAX_LEAD, lead, mirror_span
 from rag.answer.selector import Selector, featurize, load_refusal, load_selector
 from rag.answer.support import QuestionTerms, missing_terms, question_terms
@@ -74,6 +75,11 @@ class ExtractiveAnswerer:
     def answer(self, question: str, hits: Sequence[Hit], followup: FollowUp | None = None) -> Draft:
         """The answer to `followup` (the standalone question; `question` itself when None)."""
         fu = followup or FollowUp(question, question)
+        parts = split_parts(fu.question)
+        if parts and hits:  # "A和B分别…": each part answered on its own, with its own citation
+            joined = answer_parts(parts, lambda part: self.answer(part, hits, FollowUp(part, fu.context)))
+            if joined is not None:
+                return joined
         q = question_terms(fu.question, fu.context, self.tokenizer, self.bm25)
         if not q.main or not hits:
             return self._refuse(question, "the question has no searchable words" if not q.main else "nothing retrieved")

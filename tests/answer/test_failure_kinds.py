@@ -1,6 +1,7 @@
 """Failure kinds on documents written for the test: several subjects' figures in one paragraph."""
 import pytest
 
+from rag.answer.check import check_answer
 from rag.index.build import build_index
 from rag.pipeline import Pipeline
 from rag.settings import load_settings
@@ -41,3 +42,18 @@ def test_a_subject_the_documents_never_name_is_refused(pipe, question):
 def test_the_short_answer_is_the_asked_subjects_figure(pipe, question, expected):
     a = pipe.ask(question)
     assert not a.refused and a.check["short_answer"] == expected
+
+
+def test_a_question_in_two_parts_is_answered_part_by_part(pipe):
+    # Before: one sentence quoted, neither part's figure singled out.
+    a = pipe.ask("甲平台、乙平台的订单量各增长了多少？")
+    assert not a.refused
+    assert "甲平台：**35%**" in a.answer and "乙平台：**28%**" in a.answer
+    assert check_answer(a.answer, {c.n: c.text for c in a.citations}).ok
+
+
+def test_a_part_the_documents_do_not_cover_is_said_so(pipe):
+    # Before: 甲平台 and 乙平台's sentence quoted as if it answered 丙平台 too.
+    a = pipe.ask("甲平台和丙平台分别有多少个商家成交额破千万元？")
+    assert "甲平台：**120个**" in a.answer and "丙平台：资料中没有找到" in a.answer
+    assert "85个" not in a.answer.split("丙平台")[1]
