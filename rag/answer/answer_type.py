@@ -33,8 +33,19 @@ _ASKS = (
 )
 _TAG_TYPE = {"nr": PERSON, "nrfg": PERSON, "nrt": PERSON, "ns": PLACE, "nt": ORG, "t": TIME}
 # A figure's measure word belongs to the answer: 42平方公里, 3000只, 七天.
-_MEASURE = re.compile(r"(?:多|余|来|几)?(?:平方公里|平方米|公里|千米|公顷|亩|万|亿|千|百|"
-                      r"[个家台次人名位件款项种站元块年月日天周岁辆部只条张份场所座户单笔套批倍吨米克秒层级类期届轮集首枚章卷页度%％])*")
+_MEASURE = re.compile(r"(?:多|余|来|几)?[万亿千百]*(?:多|余)?(?:平方公里|平方千米|平方米|立方米|公里|千米|公顷|公分|公尺|"
+                      r"公斤|公吨|厘米|毫米|英尺|英里|英寸|海里|千克|小时|分钟|周年|美元|港元|欧元|英镑|日元|人民币|人次|"
+                      r"[个家台次人名位件款项种站元块年月日天周岁辆部只条张份场所座户单笔套批倍吨米克秒层级类期届轮集首枚章卷页度"
+                      r"册本篇间头匹棵株颗架艘支队声%％]|"
+                      r"(?<=\d) ?(?:km²|km2|km|m²|cm|mm|kg|GHz|MHz|Hz|kW|MW|GB|MB|TB|mph|ft|m|g)(?![A-Za-z]))?(?:以上|多)?")
+# "第3名", "第二届": an ordinal keeps its 第.
+_ORDINAL = "第"
+# Names the segmenter cuts in pieces: "台湾"+"台北市", "保罗"+"·"+"塞里诺", "张小"+"明".
+_RANGE = ("至", "到", "-", "－", "—", "～", "~", "至于")
+# A time word answers "when" only when it names one: "春秋", "二十世纪", "正午" yes; "当时", "目前" no.
+_DATED = re.compile(r"[0-9一二三四五六七八九十百千零〇]|世纪|朝|代|季|春|夏|秋|冬|午|晨|晚|夜|节")
+_JOINERS = ("·", "•", "・", "-")
+_NOT_NAME_TAIL = set("的了是在和与及等为由于被把将对从向也都又还就说称曾已和而之所其该此这那年月日后前时中内外上下人")
 
 
 @dataclass(frozen=True)
@@ -58,6 +69,8 @@ def typed_spans(text: str) -> tuple[Span, ...]:
     spans: list[Span] = []
     taken: set[int] = set()
     for q in extract_quantities(text, loose=True):
+        if spans and q.start < spans[-1].end:
+            continue  # "1750.33km²": the ² is the unit's
         if len(q.surface) < 2 and not q.surface.isdigit():
             continue  # a lone 亿 or 万 is a magnitude, not a figure
         end = q.end
@@ -65,15 +78,53 @@ def typed_spans(text: str) -> tuple[Span, ...]:
             m = _MEASURE.match(text, end)
             end = m.end() if m else end
         kind = TIME if q.unit in ("date", "time") or text[q.end:end].startswith(("年", "月", "日")) else QUANTITY
-        spans.append(Span(q.start, end, kind, text[q.start:end]))
-        taken.update(range(q.start, end))
+        start = q.start - 1 if kind == QUANTITY and q.start > 0 and text[q.start - 1] == _ORDINAL else q.start
+        spans.append(Span(start, end, kind, text[start:end]))
+        taken.update(range(start, end))
+    return tuple(sorted(_ranges(text, spans) + _names(text, taken), key=lambda s: s.start))
+
+
+def _ranges(text: str, spans: list[Span]) -> list[Span]:
+    """"900米至1,900米", "1921年－1925年": two figures of one kind joined by a range word are one answer."""
+    out: list[Span] = []
+    for s in spans:
+        last = out[-1] if out else None
+        if last and last.kind == s.kind and text[last.end:s.start] in _RANGE:
+            out[-1] = Span(last.start, s.end, s.kind, text[last.start:s.end])
+        else:
+            out.append(s)
+    return out
+
+
+def _names(text: str, taken: set[int]) -> list[Span]:
+    """Person, place, organisation and time words, adjacent pieces of one name merged."""
+    words = _tag(text)
+    out: list[Span] = []
     pos = 0
-    for word, flag in _tag(text):
+    for i, (word, flag) in enumerate(words):
         start, pos = pos, pos + len(word)
         kind = _TAG_TYPE.get(flag)
-        if kind and len(word) >= 2 and not taken & set(range(start, pos)):
-            spans.append(Span(start, pos, kind, word))
-    return tuple(sorted(spans, key=lambda s: s.start))
+        if not kind or len(word) < 2 or taken & set(range(start, pos)) or (kind == TIME and not _DATED.search(word)):
+            continue
+        last = out[-1] if out else None
+        if last and last.kind == kind and kind != TIME and (
+                last.end == start or (text[last.end:start] in _JOINERS and kind == PERSON)):
+            out[-1] = Span(last.start, pos, kind, text[last.start:pos])
+        else:
+            out.append(Span(start, pos, kind, word))
+        nxt = words[i + 1][0] if i + 1 < len(words) else ""
+        # "张小"+"明": a two-character surname-and-name piece with a lone character after it.
+        if kind == PERSON and len(word) == 2 and len(nxt) == 1 and "\u4e00" <= nxt <= "\u9fff" \
+                and nxt not in _NOT_NAME_TAIL and not _tag_of(nxt):
+            cur = out[-1]
+            out[-1] = Span(cur.start, cur.end + 1, kind, text[cur.start:cur.end + 1])
+    return out
+
+
+def _tag_of(word: str) -> str:
+    from rag.text.lexicon import name_tag
+
+    return name_tag(word) or ""
 
 
 def _tag(text: str) -> list[tuple[str, str]]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -34,6 +35,7 @@ from rag.answer.surface import REFERS, around_wh, longest_shared, pair_share, qu
 from rag.index.bm25 import BM25
 from rag.text.tokenize import Tokenizer, fold
 
+_CLAUSE = re.compile(r"[，,；;。！？!?]")
 WEIGHTS = Path(__file__).parent / "data" / "selector.json"
 FEATURES = ("own", "support", "missing", "bm25_rel", "bm25_top", "own_rel", "type_asked", "has_type",
             "type_near", "novel", "rank_inv", "hit_rel", "pos_inv", "loglen", "short", "hand", "hand_rel",
@@ -75,7 +77,7 @@ def featurize(question: str, q: QuestionTerms, cands: Sequence[Candidate], token
     total = sum(idf.values()) or 1.0
     out = []
     for c, ts, lex, r, lc, pr, fs in zip(cands, toks, lexical, rest, lcs, pairs, folded):
-        span, dist = best_span(c.sentence.text, kind, qtext, qtoks)
+        span, dist = best_span(c.sentence.text, kind, qtext, qtoks | q.names)
         n = len(c.sentence.text)
         novel = sum(t not in qtoks for t in ts) / (len(ts) or 1)
         f = (c.own, c.support, float(len(c.missing_names)), lex / top_lex, float(lex >= top_lex),
@@ -103,15 +105,23 @@ def best_span(text: str, kind: str, qtext: str, qtoks: set[str]) -> tuple[Span |
     if not kind:
         return None, 0.0
     folded = fold(text)
-    anchors = [i for t in qtoks if len(t) >= 2 for i in _positions(folded, t)]
-    best, best_d = None, math.inf
+    words = [t for t in qtoks if len(t) >= 2]
+    anchors = [i for t in words for i in _positions(folded, t)]
+    # The clause that repeats most of the question holds its answer: "全年有58个品牌破亿元，另有近300个
+    # 品牌破千万元" answers "多少品牌破亿" with 58个, though 300个 sits as near to "品牌".
+    bounds = [0] + [m.end() for m in _CLAUSE.finditer(folded)] + [len(folded)]
+    best, best_key = None, (math.inf, math.inf)
     for s in typed_spans(text):
         if s.kind != kind or fold(s.text) in qtext:
             continue
+        lo = max(b for b in bounds if b <= s.start)
+        hi = min((b for b in bounds if b > s.start), default=len(folded))
+        clause = folded[lo:hi]
         d = min((abs(a - s.start) if a < s.start else abs(s.end - a) for a in anchors), default=len(text))
-        if d < best_d:
-            best, best_d = s, d
-    return best, (best_d if best is not None else 0.0)
+        key = (-sum(t in clause for t in words), d)
+        if key < best_key:
+            best, best_key = s, key
+    return best, (best_key[1] if best is not None else 0.0)
 
 
 def _positions(text: str, term: str) -> list[int]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Collection, Sequence
 
+from rag.answer.subject import subject_words
 from rag.index.bm25 import BM25
 from rag.text.lexicon import ENTITY, NOUN, WEAK, is_name, word_class
 from rag.text.tokenize import Tokenizer, fold
@@ -89,6 +90,8 @@ def question_terms(question: str, context: str, tokenizer: Tokenizer, bm25: BM25
     if not names:
         # "这个计划投入多少钱？" after a question about 京东 is still about 京东.
         names = _names(context_tokens)
+    # "丙平台", "XY公司": names the dictionary cannot know; the evidence must say them too.
+    names |= subject_words(question)
     context_terms = {t: w for t, w in term_weights(context_tokens, bm25).items() if t not in main}
     return QuestionTerms(main, context_terms, names)
 

@@ -1,0 +1,59 @@
+"""Failure kinds on documents written for the test: several subjects' figures in one paragraph."""
+import pytest
+
+from rag.answer.check import check_answer
+from rag.index.build import build_index
+from rag.pipeline import Pipeline
+from rag.settings import load_settings
+
+PLATFORMS = """标题: 三大平台年中大促成绩单
+今年年中大促期间，各电商平台公布了成绩单。甲平台有120个商家成交额破千万元，乙平台有85个商家成交额破千万元。\
+甲平台的订单量同比增长35%，乙平台的订单量同比增长28%。业内人士表示，平台竞争更加激烈。
+"""
+BRANDS = """标题: 家电品牌年终盘点
+截至12月31日，全年有58个家电品牌成交额破亿元，另有近300个品牌成交额破千万元。\
+调查显示，近三成消费者在购买家电时优先考虑节能。海川电器总经理王立新表示，以旧换新带动了家电销售。
+"""
+
+
+@pytest.fixture(scope="module")
+def pipe(tmp_path_factory):
+    docs = tmp_path_factory.mktemp("docs")
+    (docs / "platforms.txt").write_text(PLATFORMS, encoding="utf-8")
+    (docs / "brands.txt").write_text(BRANDS, encoding="utf-8")
+    settings = load_settings({"docs": [str(docs)], "index": str(tmp_path_factory.mktemp("idx")),
+                              "mode": "lexical"}, env={})
+    build_index(settings)
+    return Pipeline.open(settings)
+
+
+@pytest.mark.parametrize("question", ["丙平台有多少个商家成交额破千万元？", "XY平台有多少个商家成交额破千万元？"])
+def test_a_subject_the_documents_never_name_is_refused(pipe, question):
+    # Before: answered with 甲平台's 120个, the paragraph's other platforms standing in for 丙平台.
+    a = pipe.ask(question)
+    assert a.refused and "平台" in a.check["refusal_reason"]
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("甲平台有多少个商家成交额破千万元？", "120个"),
+    ("乙平台有多少个商家成交额破千万元？", "85个"),  # before: 120个, the figure nearest "商家"
+    ("有多少个品牌成交额破亿元？", "58个"),  # before: 300个, the neighbouring figure of 破千万元
+])
+def test_the_short_answer_is_the_asked_subjects_figure(pipe, question, expected):
+    a = pipe.ask(question)
+    assert not a.refused and a.check["short_answer"] == expected
+
+
+def test_a_question_in_two_parts_is_answered_part_by_part(pipe):
+    # Before: one sentence quoted, neither part's figure singled out.
+    a = pipe.ask("甲平台、乙平台的订单量各增长了多少？")
+    assert not a.refused
+    assert "甲平台：**35%**" in a.answer and "乙平台：**28%**" in a.answer
+    assert check_answer(a.answer, {c.n: c.text for c in a.citations}).ok
+
+
+def test_a_part_the_documents_do_not_cover_is_said_so(pipe):
+    # Before: 甲平台 and 乙平台's sentence quoted as if it answered 丙平台 too.
+    a = pipe.ask("甲平台和丙平台分别有多少个商家成交额破千万元？")
+    assert "甲平台：**120个**" in a.answer and "丙平台：资料中没有找到" in a.answer
+    assert "85个" not in a.answer.split("丙平台")[1]
