@@ -10,12 +10,15 @@ reads them when the model loads. The pipeline matches `e5.c` step for step
 - model: `Unigram` over the 250,002 pieces and scores, `<unk>` id 3;
 - post-processor: `<s> $A </s>` (pairs: `<s> A </s> </s> B </s>`), as XLM-R.
 
-Two documented differences from e5.c remain (see docs/model.md): HF's Unigram
-fuses a run of unknown characters into one `<unk>` where e5.c emits one per
-character, unless `isolate_unknown` splits them apart first (the default here);
-and HF's Precompiled normalizer looks up a whole grapheme shorter than 6 bytes
-before its characters, so a mapped character followed by a combining mark
-(e.g. "Ａ\\u0301") loses the mark.
+HF's Unigram fuses a run of unknown characters into one `<unk>` where e5.c emits
+one per character; `isolate_unknown` (the default) splits such characters apart
+first, so they match. `split_special_tokens` makes text such as "</s>" go
+through the model like any other text, as in e5.c. Differences that remain, all
+rare (docs/model.md): HF's Precompiled normalizer looks up a whole grapheme
+shorter than 6 bytes before its characters, so a mapped character followed by a
+combining mark ("Ａ" + U+0301) loses the mark; the literal text "<unk>" becomes
+`<unk>` (e5.c never matches that piece); e5.c stops at a NUL character; an empty
+text gives "▁" in e5.c and nothing in HF.
 """
 from __future__ import annotations
 
@@ -113,7 +116,6 @@ def _class_char(cp: int) -> str:
 
 def tokenizer_config(vocab: Vocab) -> dict[str, Any]:
     """tokenizer_config.json: load tokenizer.json as written (`PreTrainedTokenizerFast`, v4 and v5)."""
-    p = vocab.pieces
     added = {str(ident): {"content": text, "lstrip": text == "<mask>", "normalized": False, "rstrip": False,
                           "single_word": False, "special": True}
              for text, ident in sorted(vocab.specials.items(), key=lambda kv: kv[1])}
@@ -123,6 +125,7 @@ def tokenizer_config(vocab: Vocab) -> dict[str, Any]:
         "model_max_length": MODEL_MAX_LENGTH,
         "model_input_names": ["input_ids", "attention_mask"],
         "clean_up_tokenization_spaces": False,
+        "split_special_tokens": True,
     }
     config.update(special_tokens_map(vocab))
     return config
