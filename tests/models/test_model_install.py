@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from tinypack import tiny_packed
 
+from rag.models import convert as converter
 from rag.models import install
-from rag.models.convert import convert
 from rag.models.manifest import MANIFEST, check_hashes
 
 
@@ -22,7 +22,7 @@ def tiny_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     source.parent.mkdir()
     tiny_packed(source)
     monkeypatch.setattr(install, "source_file", lambda: source)
-    monkeypatch.setattr(install, "convert", functools.partial(convert, expected_sha256=None))
+    monkeypatch.setattr(converter, "convert", functools.partial(converter.convert, expected_sha256=None))
     return source
 
 
