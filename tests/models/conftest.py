@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
-from offline import no_network
+from e5_offline import no_network
 
 for _key, _value in (("HF_HUB_OFFLINE", "1"), ("HF_HUB_DISABLE_TELEMETRY", "1"), ("TRANSFORMERS_OFFLINE", "1"),
                      ("TOKENIZERS_PARALLELISM", "false"), ("HF_HUB_DISABLE_PROGRESS_BARS", "1"),

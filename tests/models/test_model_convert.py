@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from offline import no_network
-from samples import embedding_sample
-from tinypack import NORMALIZATION, PIECES, SCORES, reference_forward, tiny_packed
+from e5_offline import no_network
+from e5_samples import embedding_sample
+from e5_tinypack import NORMALIZATION, PIECES, SCORES, reference_forward, tiny_packed
 
 from rag.models import convert as convert_mod
 from rag.models.convert import PROMPTS, convert, hf_tensor_name

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from tinypack import tiny_packed
+from e5_tinypack import tiny_packed
 
 from rag.models import convert as converter
 from rag.models import install

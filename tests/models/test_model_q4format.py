@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tinypack import NORMALIZATION, PIECES, SCORES, q4_block, tiny_packed
+from e5_tinypack import NORMALIZATION, PIECES, SCORES, q4_block, tiny_packed
 
 from rag.errors import RagError
 from rag.models.errors import PackedFormatError

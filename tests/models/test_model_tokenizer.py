@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from samples import BASE, parity_sample
-from tinypack import NORMALIZATION, PIECES, SCORES
+from e5_samples import BASE, parity_sample
+from e5_tinypack import NORMALIZATION, PIECES, SCORES
 
 from rag.models import hftokenizer
 from rag.models.charsmap import build_charsmap, lookup
