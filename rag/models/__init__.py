@@ -21,5 +21,7 @@ imports torch):
     manifest   checksums.json: written last, checked by size or sha256
     convert    the whole folder, written aside and renamed into place
     install    default_model_dir, is_installed, ensure_model, model_status, run_install, run_info
+    spec       source file, sha256, converter version, prompts (standard library only)
+    errors     one-line errors, subclasses of rag.errors.RagError
     measure    the figures in docs/model.md (`python -m rag.models.measure`)
 """
