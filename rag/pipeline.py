@@ -41,7 +41,7 @@ class Pipeline:
         self.index, self.settings = index, settings
         self.embedder, self.reranker = embedder, reranker
         self.notes = list(notes)
-        self.answerer = make_answerer(settings, index, self.notes)
+        self.answerer = make_answerer(settings, index, self.notes, embedder)
         self.followup = _resolver(self.answerer, index)
         self.lexical = LexicalRetriever(index.bm25, index.tokenizer, index.chunks)
         self.default_mode = "hybrid" if embedder is not None else "lexical"

