@@ -25,6 +25,8 @@ FORBIDDEN = {
     "rag.retrieve": {"rag.answer", "rag.pipeline", "rag.live", "rag.cli", "ui", "gradio"},
     "rag.answer": {"rag.retrieve", "rag.ingest", "rag.pipeline", "rag.live", "rag.cli", "ui", "gradio", "faiss"},
     "rag.llm": {"rag.index", "rag.retrieve", "rag.answer", "rag.pipeline", "rag.cli", "ui", "gradio"},
+    "rag.models": {"rag.ingest", "rag.text", "rag.index", "rag.retrieve", "rag.answer", "rag.llm", "rag.pipeline",
+                   "rag.cli", "ui", "gradio", "faiss"},
 }
 
 
