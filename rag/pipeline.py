@@ -33,6 +33,18 @@ def clean_question(question: str, limit: int) -> tuple[str, list[str]]:
     return q, notes
 
 
+_TAG = re.compile(r"<(script|style)\b[^<>]{0,300}>.{0,2000}?</\1\s*>|</?[A-Za-z][^<>]{0,300}>", re.I | re.S)
+
+
+def without_markup(question: str) -> str:
+    """The question with HTML tags taken out (they are shown back as text, never searched for).
+
+    >>> without_markup("<img src=x onerror=alert(1)>火星快递配送了多少件包裹？<script>x</script>")
+    '火星快递配送了多少件包裹？'
+    """
+    return re.sub(r"\s+", " ", _TAG.sub(" ", question)).strip()
+
+
 class Pipeline:
     def __init__(self, index: LoadedIndex, settings: Settings, embedder=None, reranker=None,
                  notes: Sequence[str] = ()) -> None:
@@ -125,11 +137,12 @@ class Pipeline:
         # History comes from callers as it is (the API takes it from JSON): same cleaning, a looser cut.
         history = [Message(m.role, _CONTROL.sub(" ", m.content or "")[: 2 * self.settings.max_question_chars])
                    for m in history]
-        followup = self.followup(q, history)  # once per turn, for retrieval and the answer alike
-        hits = self.search(q, history, k, mode, followup)
+        asked = without_markup(q) or q  # pasted tags are not what the question is about
+        followup = self.followup(asked, history)  # once per turn, for retrieval and the answer alike
+        hits = self.search(asked, history, k, mode, followup)
         t1 = time.perf_counter()
         draft: Draft | None = None
-        for piece in self.answerer.stream(q, hits, history, followup):
+        for piece in self.answerer.stream(asked, hits, history, followup):
             if isinstance(piece, Draft):
                 draft = piece
             else:

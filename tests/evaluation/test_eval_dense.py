@@ -65,6 +65,11 @@ def build_tiny_reranker(folder: Path, texts: list[str]) -> Path:
     return folder / "reranker"
 
 
+@pytest.fixture(autouse=True)
+def default_mode(monkeypatch) -> None:
+    monkeypatch.delenv("RAG_MODE", raising=False)  # these runs ask for dense rows: the default (auto) mode
+
+
 @pytest.fixture(scope="module")
 def models(tmp_path_factory) -> dict[str, str]:
     folder = tmp_path_factory.mktemp("models")

@@ -204,7 +204,9 @@ def test_the_index_is_reused_when_up_to_date(synthetic, capsys) -> None:
     (["--modes", "dense"], "dense cannot run without a local model: pass --embed-model PATH"),
     (["--embed-model", "/nonexistent/model"], "is not available locally"),
 ])
-def test_bad_requests_are_one_line_errors(synthetic, extra: list[str], message: str) -> None:
+def test_bad_requests_are_one_line_errors(synthetic, extra: list[str], message: str, monkeypatch) -> None:
+    if "--embed-model" in extra:
+        monkeypatch.delenv("RAG_MODE", raising=False)  # the default mode: a model asked for must be found
     with pytest.raises(RagError, match=message.replace("(", r"\(")):
         main(_args(synthetic, *extra))
 
