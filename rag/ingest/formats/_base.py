@@ -3,7 +3,8 @@ and the one-row rendering of tables (`表头1：值1；表头2：值2。`)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from rag.errors import DocumentError
 from rag.ingest.clean import clean_text  # noqa: F401 - every reader cleans with it
@@ -22,6 +23,29 @@ class UnreadableDocument(DocumentError):
 
     def __init__(self, reason: str) -> None:
         super().__init__(one_line(reason))
+
+
+T = TypeVar("T")
+
+
+def open_office(kind: str, package: str, load: Callable[[], T]) -> T:
+    """`load()` imports an Office library and opens the file; what goes wrong becomes one line.
+
+    >>> open_office("DOCX", "python-docx", lambda: 1 / 0)
+    Traceback (most recent call last):
+    ...
+    rag.ingest.formats._base.UnreadableDocument: not a valid DOCX: division by zero
+    """
+    try:
+        return load()
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise UnreadableDocument(f"reading .{kind.lower()} needs the '{package}' package (pip install {package})") \
+            from exc
+    except Exception as exc:  # noqa: BLE001 - the libraries raise whatever their parsers meet
+        if type(exc).__name__ == "PackageNotFoundError":
+            raise UnreadableDocument(f"not a valid {kind}: not a ZIP package (damaged, truncated or another format)") \
+                from exc
+        raise UnreadableDocument(f"not a valid {kind}: {one_line(exc) or type(exc).__name__}") from exc
 
 
 def clean_line(text: str) -> str:

@@ -16,7 +16,7 @@ from rag.types import Document
 
 from rag.ingest.documents import doc_id_for
 from rag.ingest.loader import display_path
-from ._base import LEAD, Builder, UnreadableDocument, clean_line, clean_text, one_line, render_row
+from ._base import LEAD, Builder, UnreadableDocument, clean_line, clean_text, one_line, open_office, render_row
 
 _HEADING_RE = re.compile(r"^(?:heading|标题)\s*(\d)$", re.I)
 _TITLE_STYLES = ("title", "标题")
@@ -60,18 +60,8 @@ def table_lines(table) -> list[str]:
 class DocxReader:
     def read(self, path: Path) -> Document:
         path = Path(path)
-        try:
-            import docx
-            from docx.opc.exceptions import PackageNotFoundError
-            from docx.table import Table
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise UnreadableDocument("reading .docx needs the 'python-docx' package (pip install python-docx)") from exc
-        try:
-            d = docx.Document(str(path))
-        except PackageNotFoundError as exc:
-            raise UnreadableDocument("not a valid DOCX: not a ZIP package (damaged, truncated or another format)") from exc
-        except Exception as exc:  # noqa: BLE001 - python-docx raises whatever its parser meets
-            raise UnreadableDocument(f"not a valid DOCX: {one_line(exc) or type(exc).__name__}") from exc
+        d = open_office("DOCX", "python-docx", lambda: __import__("docx").Document(str(path)))
+        from docx.table import Table
         b = Builder()
         heading, buf, first_heading, n_tables = LEAD, [], "", 0
         try:

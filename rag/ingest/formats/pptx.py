@@ -13,7 +13,7 @@ from rag.types import Document
 
 from rag.ingest.documents import doc_id_for
 from rag.ingest.loader import display_path
-from ._base import Builder, UnreadableDocument, clean_line, clean_text, one_line, render_row
+from ._base import Builder, UnreadableDocument, clean_line, clean_text, one_line, open_office, render_row
 
 
 def _frame_text(frame) -> str:
@@ -48,17 +48,7 @@ def _shape_lines(shapes, skip) -> list[str]:
 class PptxReader:
     def read(self, path: Path) -> Document:
         path = Path(path)
-        try:
-            import pptx
-            from pptx.exc import PackageNotFoundError
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise UnreadableDocument("reading .pptx needs the 'python-pptx' package (pip install python-pptx)") from exc
-        try:
-            prs = pptx.Presentation(str(path))
-        except PackageNotFoundError as exc:
-            raise UnreadableDocument("not a valid PPTX: not a ZIP package (damaged, truncated or another format)") from exc
-        except Exception as exc:  # noqa: BLE001 - python-pptx raises whatever its parser meets
-            raise UnreadableDocument(f"not a valid PPTX: {one_line(exc) or type(exc).__name__}") from exc
+        prs = open_office("PPTX", "python-pptx", lambda: __import__("pptx").Presentation(str(path)))
         b = Builder()
         first_title = ""
         n = 0
