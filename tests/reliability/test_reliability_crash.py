@@ -64,7 +64,7 @@ def test_sigkill_at_random_moments_of_rag_index(tmp_path):
     assert served(index, versions) is versions[0]
     rng = random.Random(SEED)
     now, outcomes = versions[0], []
-    for i in range(KILLS + 12):
+    for i in range(3 * KILLS):  # builds that finish first do not count: on a loaded machine some do
         if sum(k == "killed" for k, _ in outcomes) >= KILLS:
             break
         target = versions[1] if now is versions[0] else versions[0]  # always a real change
