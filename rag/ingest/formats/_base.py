@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TypeVar
 
 from rag.errors import DocumentError
 from rag.ingest.clean import clean_text  # noqa: F401 - every reader cleans with it
-from rag.types import Section
+from rag.ingest.documents import doc_id_for
+from rag.ingest.loader import display_path
+from rag.types import Document, Section
 
 LEAD = "正文"  # the section before the first heading (same name as the plain-text reader's)
 
@@ -83,6 +86,12 @@ class Builder:
         sec = Section(title, start, len(self.text))
         self.sections.append(sec)
         return sec
+
+    def document(self, path: Path, title: str, metadata: dict, url: str = "", id_text: str | None = None) -> Document:
+        """The Document of `path` with the text built so far; its id is made from `id_text` (default: the text)."""
+        return Document(doc_id=doc_id_for(path, self.text if id_text is None else id_text),
+                        title=(title or Path(path).stem)[:200], url=url, text=self.text,
+                        sections=tuple(self.sections), metadata=metadata, path=display_path(path))
 
 
 _END_RE = re.compile(r"[。！？!?…]$")

@@ -13,8 +13,6 @@ from pathlib import Path
 
 from rag.types import Document
 
-from rag.ingest.documents import doc_id_for
-from rag.ingest.loader import display_path
 from ._base import ROWS_PER_SECTION, Builder, UnreadableDocument, add_table, one_line
 from .text import _read_decoded
 
@@ -55,12 +53,4 @@ class CsvReader:
             meta["header"] = info["header"]
         if "caption" in info:
             meta["caption"] = info["caption"]
-        return Document(
-            doc_id=doc_id_for(path, b.text),
-            title=path.stem[:200],
-            url="",
-            text=b.text,
-            sections=tuple(b.sections),
-            metadata=meta,
-            path=display_path(path),
-        )
+        return b.document(path, "", meta)

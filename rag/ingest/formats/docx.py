@@ -14,8 +14,6 @@ from pathlib import Path
 
 from rag.types import Document
 
-from rag.ingest.documents import doc_id_for
-from rag.ingest.loader import display_path
 from ._base import LEAD, Builder, UnreadableDocument, clean_line, clean_text, one_line, open_office, render_row
 
 _HEADING_RE = re.compile(r"^(?:heading|标题)\s*(\d)$", re.I)
@@ -90,12 +88,4 @@ class DocxReader:
         if props.keywords:
             meta["keywords"] = [k for k in re.split(r"[,，、;；]+", clean_line(props.keywords)) if k]
         title = clean_line(props.title or "") or first_heading or path.stem
-        return Document(
-            doc_id=doc_id_for(path, b.text),
-            title=title[:200],
-            url="",
-            text=b.text,
-            sections=tuple(b.sections),
-            metadata=meta,
-            path=display_path(path),
-        )
+        return b.document(path, title, meta)

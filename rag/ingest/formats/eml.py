@@ -18,8 +18,8 @@ from pathlib import Path
 
 from rag.types import Document
 
-from rag.ingest.documents import doc_id_for, html_to_text
-from rag.ingest.loader import decode, display_path
+from rag.ingest.documents import html_to_text
+from rag.ingest.loader import decode
 from ._base import LEAD, Builder, UnreadableDocument, clean_line, clean_text
 
 INFO = "邮件信息"
@@ -137,12 +137,4 @@ class EmlReader:
         b = Builder()
         b.add(INFO, "\n".join(info))
         b.add(LEAD, clean_text(body).strip(), show_title=False)
-        return Document(
-            doc_id=doc_id_for(path, b.text),
-            title=(subject or path.stem)[:200],
-            url="",
-            text=b.text,
-            sections=tuple(b.sections),
-            metadata=meta,
-            path=display_path(path),
-        )
+        return b.document(path, subject, meta)

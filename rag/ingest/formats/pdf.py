@@ -33,8 +33,6 @@ from pathlib import Path
 
 from rag.types import Document
 
-from rag.ingest.documents import doc_id_for
-from rag.ingest.loader import display_path
 from ._base import Builder, UnreadableDocument, clean_line, clean_text
 
 _CJK = r"\u2e80-\u2fdf\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -260,12 +258,4 @@ class PdfReader:
         if not title:
             first = pages[section_pages[0] - 1][0] if section_pages else ""
             title = first if 0 < len(first) <= 60 else path.stem
-        return Document(
-            doc_id=doc_id_for(path, b.text),
-            title=title[:200],
-            url="",
-            text=b.text,
-            sections=tuple(b.sections),
-            metadata=meta,
-            path=display_path(path),
-        )
+        return b.document(path, title, meta)

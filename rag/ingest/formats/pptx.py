@@ -11,8 +11,6 @@ from pathlib import Path
 
 from rag.types import Document
 
-from rag.ingest.documents import doc_id_for
-from rag.ingest.loader import display_path
 from ._base import Builder, UnreadableDocument, clean_line, clean_text, one_line, open_office, render_row
 
 
@@ -72,12 +70,4 @@ class PptxReader:
         if props.author:
             meta["author"] = clean_line(props.author)
         title = clean_line(props.title or "") or first_title or path.stem
-        return Document(
-            doc_id=doc_id_for(path, b.text),
-            title=title[:200],
-            url="",
-            text=b.text,
-            sections=tuple(b.sections),
-            metadata=meta,
-            path=display_path(path),
-        )
+        return b.document(path, title, meta)

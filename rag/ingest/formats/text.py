@@ -32,7 +32,7 @@ from pathlib import Path
 
 from rag.types import Document
 
-from rag.ingest.documents import build_document, doc_id_for
+from rag.ingest.documents import build_document
 from rag.ingest.loader import SourceFile, decode_best, display_path
 
 log = logging.getLogger("rag")
@@ -174,15 +174,7 @@ def parse_text(text: str, path: Path | str, encoding: str = "utf-8", markdown: b
             meta[key] = value
     if header.fields:
         meta["header"] = dict(header.fields)
-    return Document(
-        doc_id=doc_id_for(path, raw),
-        title=(title or Path(path).stem)[:200],
-        url=header.fields.get("url", ""),
-        text=b.text,
-        sections=tuple(b.sections),
-        metadata=meta,
-        path=display_path(path),
-    )
+    return b.document(path, title, meta, url=header.fields.get("url", ""), id_text=raw)
 
 
 def _read_decoded(path: Path) -> tuple[str, str, bytes]:

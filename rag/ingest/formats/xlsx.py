@@ -13,8 +13,6 @@ from pathlib import Path
 
 from rag.types import Document
 
-from rag.ingest.documents import doc_id_for
-from rag.ingest.loader import display_path
 from ._base import ROWS_PER_SECTION, Builder, UnreadableDocument, add_table, clean_line, one_line
 
 
@@ -91,12 +89,4 @@ class XlsxReader:
         meta: dict[str, object] = {"format": "xlsx", "sheets": sheets, "rows": rows_per_sheet}
         if captions:
             meta["captions"] = captions
-        return Document(
-            doc_id=doc_id_for(path, b.text),
-            title=(title or path.stem)[:200],
-            url="",
-            text=b.text,
-            sections=tuple(b.sections),
-            metadata=meta,
-            path=display_path(path),
-        )
+        return b.document(path, title, meta)
