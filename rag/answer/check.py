@@ -6,8 +6,9 @@
 
 Sentences end at 。！？；!?;, an English full stop or a newline, never inside 21.6亿. Markers that
 directly follow the end punctuation ("…品牌。[1]") belong to the sentence before.
-A sentence is "supported" (valid markers, and each figure is in a cited passage),
-"unsupported" (dropped), or "neutral" (no figures and no markers, e.g. "综上所述：").
+A sentence is "supported" (valid markers, and each figure is in a cited passage, in a
+clause about what the sentence says it counts: see binding.py), "unsupported" (dropped),
+or "neutral" (no figures and no markers, e.g. "综上所述：").
 Markers pointing at no given passage are reported and removed from `kept_text`.
 Matching is pure: passage text is data, whatever it says.
 """
@@ -18,6 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from rag.answer.binding import PassageMap, Unbound, unbound_figures
 from rag.text.numbers import Quantity, extract_quantities, same_quantity
 
 # [1] [1,2] [1、2] ［1］ 【1】, with half- or full-width digits.
@@ -40,7 +42,8 @@ class SentenceCheck:
     unsupported: tuple[Quantity, ...]
     bad_markers: tuple[int, ...]
     status: str  # "supported", "unsupported" or "neutral"
-    reason: str = ""  # for unsupported: "no_marker", "bad_marker" or "not_in_passage"
+    reason: str = ""  # for unsupported: "no_marker", "bad_marker", "not_in_passage" or "figure_not_bound"
+    unbound: tuple[Unbound, ...] = ()  # for "figure_not_bound": each figure and the words not found with it
 
 
 @dataclass(frozen=True)
@@ -62,18 +65,17 @@ class CheckResult:
             "checked_sentences": len(checked),
             "checked_numbers": sum(len(s.quantities) for s in self.sentences),
             "supported": sum(s.status == "supported" for s in self.sentences),
-            "dropped": [
-                {
-                    "sentence": s.text.strip(),
-                    "reason": s.reason,
-                    "numbers": [q.surface for q in s.unsupported],
-                    "markers": list(s.markers),
-                }
-                for s in self.sentences
-                if s.status == "unsupported"
-            ],
+            "dropped": [_dropped(s) for s in self.sentences if s.status == "unsupported"],
             "bad_markers": list(self.bad_markers),
         }
+
+
+def _dropped(s: SentenceCheck) -> dict[str, Any]:
+    out: dict[str, Any] = {"sentence": s.text.strip(), "reason": s.reason,
+                           "numbers": [q.surface for q in s.unsupported], "markers": list(s.markers)}
+    if s.unbound:
+        out["not_bound"] = [{"number": u.figure.surface, "words": list(u.words)} for u in s.unbound]
+    return out
 
 
 def _group_numbers(group: str) -> list[int]:
@@ -128,23 +130,46 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _check_sentence(
-    text: str, start: int, end: int, passages: Mapping[int, list[Quantity]]
-) -> SentenceCheck:
+def _check_sentence(text: str, start: int, end: int, passages: _Passages) -> SentenceCheck:
     sentence = text[start:end]
     markers = tuple(cited_markers(sentence))
-    bad = tuple(n for n in markers if n not in passages)
-    valid = [n for n in markers if n in passages]
+    bad = tuple(n for n in markers if n not in passages.texts)
+    valid = [n for n in markers if n in passages.texts]
     quantities = tuple(extract_quantities(sentence))
-    pool = [p for n in valid for p in passages[n]]
+    pool = [p for n in valid for p in passages.quantities(n)]
     missing = tuple(q for q in quantities if not any(same_quantity(q, p) for p in pool))
     if quantities and not valid:
         reason = "bad_marker" if markers else "no_marker"
         return SentenceCheck(sentence, start, end, markers, quantities, quantities, bad, "unsupported", reason)
     if missing:
         return SentenceCheck(sentence, start, end, markers, quantities, missing, bad, "unsupported", "not_in_passage")
+    unbound = unbound_figures(sentence, quantities, [passages.map(n) for n in valid]) if quantities else ()
+    if unbound:
+        return SentenceCheck(sentence, start, end, markers, quantities, tuple(u.figure for u in unbound), bad,
+                             "unsupported", "figure_not_bound", unbound)
     status = "supported" if valid else "neutral"
     return SentenceCheck(sentence, start, end, markers, quantities, (), bad, status)
+
+
+class _Passages:
+    """The cited passages, each read once and only when a sentence needs it."""
+
+    def __init__(self, texts: Mapping[int, str]) -> None:
+        self.texts = texts
+        self._quantities: dict[int, list[Quantity]] = {}
+        self._maps: dict[int, PassageMap] = {}
+
+    def quantities(self, n: int) -> list[Quantity]:
+        # Passages are read loosely: an extra candidate there can only help a claim
+        # that states that very figure, never make one up.
+        if n not in self._quantities:
+            self._quantities[n] = extract_quantities(self.texts[n], loose=True)
+        return self._quantities[n]
+
+    def map(self, n: int) -> PassageMap:
+        if n not in self._maps:
+            self._maps[n] = PassageMap.of(self.texts[n], self.quantities(n))
+        return self._maps[n]
 
 
 def _drop_markers(sentence: str, bad: tuple[int, ...]) -> str:
@@ -157,9 +182,7 @@ def _drop_markers(sentence: str, bad: tuple[int, ...]) -> str:
 def check_answer(text: str, passages: Mapping[int, str]) -> CheckResult:
     """Check each sentence of `text` against the passages its `[n]` markers cite.
     `passages` maps a marker number to the cited passage text."""
-    # Passages are read loosely: an extra candidate there can only help a claim
-    # that states that very figure, never make one up.
-    found = {n: extract_quantities(p, loose=True) for n, p in passages.items()}
+    found = _Passages(passages)
     checks = tuple(_check_sentence(text, a, b, found) for a, b in split_sentences(text))
     kept = "".join(_drop_markers(s.text, s.bad_markers) for s in checks if s.status != "unsupported")
     kept = re.sub(r"\n{3,}", "\n\n", kept).strip()
