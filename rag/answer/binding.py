@@ -1,55 +1,52 @@
 """Is a figure of an answer bound, in a cited passage, to what the answer says it counts?
 
 "X个品牌同比增长超3倍[2]" is not supported by a passage 2 saying "订单量同比增长超3倍，另有X个品牌成交破亿":
-both figures are there, but 3倍 is about 订单量. For every figure that the checker (check.py) found
-in a cited passage, this module asks whether some clause of that passage holds it with what it counts.
+both figures are there, but 3倍 is about 订单量. For every figure (not dates and times: they frame
+whole sentences) that the checker (check.py) found in a cited passage, this module asks whether
+some clause of that passage states it with what it counts.
 
-The answer's side. A figure's *words* are the content words (the tokenizer's, less stop words) of its
-stretch of the answer clause, from the figure before it to the figure after it, plus the clauses just
-before it in its sentence that hold no figure ("天猫平台上，共有…"): what it counts, and its subject.
-Figures, measure words and NEUTRAL words (同比, 增长, 超, 达, 约, 累计 …: they say how much, not of what)
-are left out. *Names* of actors (places, organisations, curated names: lexicon.is_name) are taken apart;
-festivals (双11, 年货节) are context, dropped like dates.
+The answer's side, a `Claim`. Its *words* are the content words (see passage_map.py) of the
+figure's stretch of its clause (from the figure before it to the figure after it) and of the
+clauses without figures just before it in its sentence ("天猫平台上，共有…"); its *names* the actors
+named in those clauses; its *head* the word naming what it measures (the last content word before
+it, "服饰品牌订单量增长92%" -> 订单量; else the first after it, "243个品牌" -> 品牌).
 
-The passage's side. A *place* is a clause holding the same quantity (numbers.same_quantity) with a
-measure word that can count the same thing (measures.same_measure: 3亿元 is not 3亿件). It is read
-with the clauses just before it in its sentence that hold no figure but dates and times (at most
-three): its *window*. The window's *topic* is the names in it, or else the topic of the clause
-before it, across sentences (Chinese drops a subject it has already named).
+The passage's side: each *place* (passage_map.Place) that states the same quantity
+(numbers.same_quantity) with a measure word that can count the same thing (measures.same_measure:
+3亿元 is not 3亿件). Each of the claim's words the passage uses is *inside* (in the place's window),
+in a *rival* clause (one stating another figure: the word belongs to another claim), or neither (a
+clause without figures, the passage's setting; or the opening of the place's sentence, the subject
+of all its clauses). A word found whole beats one found in part (总收入 / 外部客户收入).
 
-The rule. A place binds the figure when
-  1. no name clashes: one of the answer's names that the passage mentions is in the window or
-     its topic, or the topic is empty (no one is named there, so no one is contradicted). One is
-     enough: a name is often written in parts or shortened ("京东云言犀", later "云言犀");
-  2. the words hold: of the answer's words that the passage uses at all, at least one is in the
-     window, and those in the window are at least as many as those found only in *rival* clauses
-     (clauses holding another figure: the words belong to another claim). Words the passage never
-     uses (paraphrases) and words found only in clauses without figures (the sentence's
-     elaboration: "投入30亿元，持续升级…服务") count for neither side.
+A place binds the figure when
+  1. no name clashes: the place's topic is empty (no one is named there, so no one is
+     contradicted), or holds one of the claim's names that the passage uses, or its window does.
+     One is enough: a name is often shortened ("京东云言犀", later "云言犀");
+  2. the words hold: at least one is inside, unless all of them are setting words; and those
+     inside are at least as many as the rival ones. Words the passage never uses (paraphrases:
+     "服务了" for "支持了") count for neither side;
+  3. the head is not misplaced: the claim's head is a rival word while the place's own head is
+     a word the claim does not use ("订单量…92%" against "成交额同比增长92%，订单量同比增长90%").
 A figure with no words and no names the passage uses is bound wherever the passage states it.
-Dates and times are not bound: they frame a whole sentence ("截至10月31日，…").
+
+    >>> from rag.text.numbers import extract_quantities as ex
+    >>> p = "京东订单量同比增长超3倍，另有589个品牌成交破亿。"
+    >>> s = "589个品牌同比增长超3倍[1]。"
+    >>> [(u.figure.surface, u.words) for u in unbound_figures(s, ex(s), [PassageMap.of(p, ex(p, loose=True))])]
+    [('3倍', ('品牌',))]
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Sequence
 
+from rag.answer.passage_map import (
+    SKIP_UNITS, Figure, PassageMap, Place, actor, content_word, head_word, masked, outermost, stretch, tokens,
+    window_start,
+)
 from rag.text.clauses import Clause, split_clauses
-from rag.text.lexicon import is_name, name_tag
 from rag.text.measures import measure_after, same_measure
 from rag.text.numbers import Quantity, same_quantity
-from rag.text.wordlists import fold
-
-NEUTRAL = frozenset(
-    "同比 环比 同比增长 增长 增加 增幅 涨幅 提升 提高 上涨 上升 下降 下滑 减少 降低 回落 超 超过 超出 逾 达 达到 高达 "
-    "约 近 将近 接近 突破 实现 累计 共 共有 共计 合计 总计 总共 一共 已 已有 已经 另有 保持 高出 至少 多 余 以上 "
-    "左右 分别 均 同期 较 比 相比 相较 占 占比 为 是 有 数量 规模 总额 截至 截止 目前 其中 此外 另外 同时 期间 "
-    "今年 去年 当天 当日 全年 约为 仅 只 还 再 又 也 都".split())
-_FIGURE_WORD = re.compile(r"[0-9.,%]+|[零〇一二两三四五六七八九十百千万亿]+")
-_SKIP_UNITS = ("date", "time")
-_FRAMING = 3  # clauses without figures that may stand before a figure's clause, in its sentence
 
 
 @dataclass(frozen=True)
@@ -61,51 +58,15 @@ class Unbound:
 
 
 @dataclass(frozen=True)
-class Place:
-    """One clause of a passage: its figures (with their measure words), and its window's words."""
+class Claim:
+    """What an answer says a figure counts: its words, names and head (see the module docstring)."""
 
-    figures: tuple[tuple[Quantity, str], ...]
-    words: frozenset[str]  # the window's tokens
-    text: str  # the window, folded
-    own_words: frozenset[str]  # the clause's own tokens and text, for rival clauses
-    own_text: str
-    topic: frozenset[str]
-
-    def has(self, word: str) -> bool:
-        return word in self.words or word in self.text
-
-    def owns(self, word: str) -> bool:
-        return word in self.own_words or word in self.own_text
-
-    @property
-    def counts(self) -> bool:
-        return any(q.unit not in _SKIP_UNITS for q, _ in self.figures)
-
-
-@dataclass(frozen=True)
-class PassageMap:
-    """A passage read clause by clause, for binding figures."""
-
-    places: tuple[Place, ...]
     words: frozenset[str]
-    text: str
+    names: frozenset[str]
+    head: str
 
-    def has(self, word: str) -> bool:
-        return word in self.words or word in self.text
-
-    @classmethod
-    def of(cls, text: str, quantities: Sequence[Quantity]) -> PassageMap:
-        """`quantities` are the passage's figures (extract_quantities(text, loose=True))."""
-        clauses = split_clauses(text)
-        figures = [tuple((q, measure_after(text, q.end)) for q in quantities if c.start <= q.start < c.end)
-                   for c in clauses]
-        places, topic = [], frozenset[str]()
-        for i, c in enumerate(clauses):
-            window = text[_window_start(clauses, figures, i):c.end]
-            words = _tokens(window)
-            topic = frozenset(w for w in words if _actor(w)) or topic
-            places.append(Place(figures[i], words, fold(window), _tokens(c.text), fold(c.text), topic))
-        return cls(tuple(places), _tokens(text), fold(text))
+    def mentions(self, word: str) -> bool:
+        return any(word in w or w in word for w in self.words | self.names)
 
 
 def unbound_figures(sentence: str, quantities: Sequence[Quantity], passages: Sequence[PassageMap]
@@ -115,32 +76,31 @@ def unbound_figures(sentence: str, quantities: Sequence[Quantity], passages: Seq
     clauses = split_clauses(sentence)
     out = []
     for q in quantities:
-        if q.unit in _SKIP_UNITS:
+        if q.unit in SKIP_UNITS:
             continue
         i = next((k for k, c in enumerate(clauses) if c.start <= q.start < c.end), None)
         if i is None:
             continue
-        words, names = _claim(sentence, clauses, quantities, i, q)
-        measure = measure_after(sentence, q.end)
-        missing = _best(q, measure, words, names, passages)
+        claim = _claim(sentence, clauses, quantities, i, q)
+        missing = _best(claim, q, measure_after(sentence, q.end), passages)
         if missing is not None:
             out.append(Unbound(q, missing))
     return tuple(out)
 
 
-def _best(q: Quantity, measure: str, words: set[str], names: set[str], passages: Sequence[PassageMap]
+def _best(claim: Claim, q: Quantity, measure: str, passages: Sequence[PassageMap]
           ) -> tuple[str, ...] | None:
     """None when some place binds `q`; else the fewest words missing at any place holding it."""
     best: tuple[str, ...] | None = None
     for pm in passages:
         for place in pm.places:
-            found = [m for p, m in place.figures if same_quantity(q, p)]
+            found = [f for f in place.figures if same_quantity(q, f.quantity)]
             if not found:
                 continue
-            if not any(same_measure(measure, m) for m in found):
+            if not any(same_measure(measure, f.measure) for f in found):
                 missing: tuple[str, ...] = (measure,)
             else:
-                missing = _missing(place, pm, words, names)
+                missing = _missing(claim, found, place, pm)
                 if not missing:
                     return None
             if best is None or len(missing) < len(best):
@@ -148,79 +108,47 @@ def _best(q: Quantity, measure: str, words: set[str], names: set[str], passages:
     return best
 
 
-def _missing(place: Place, pm: PassageMap, words: set[str], names: set[str]) -> tuple[str, ...]:
-    """() when `place` binds a figure with these words and names, else the words not found with it."""
-    named = [n for n in sorted(names) if pm.has(n)]
-    clash = named if place.topic and not any(place.has(n) or n in place.topic for n in named) else []
-    held = [w for w in sorted(words) if pm.has(w)]
-    inside = [w for w in held if place.has(w)]
-    rivals = [p for p in pm.places if p is not place and p.counts]
-    rival = [w for w in held if w not in inside and any(p.owns(w) for p in rivals)]
-    ok = not held or (inside and len(inside) >= len(rival))
-    if ok and not clash:
+def _missing(claim: Claim, found: list[Figure], place: Place, pm: PassageMap) -> tuple[str, ...]:
+    """() when `place` binds the claim, else the claim's words not found with the figure there."""
+    named = [n for n in sorted(claim.names) if pm.all.has(n, partly=False)]
+    clash = named if place.topic and not any(place.window.has(n) or n in place.topic for n in named) else []
+    held = [w for w in sorted(claim.words) if pm.all.has(w)]
+    sides = {w: _side(w, place, pm) for w in held}
+    inside = [w for w in held if sides[w] == "inside"]
+    rival = [w for w in held if sides[w] == "rival"]
+    claimed = [w for w in held if not pm.plain.has(w)]
+    # The head of the claim belongs to another figure's clause, and this one measures something else.
+    misheaded = sides.get(claim.head) == "rival" and all(f.head and not claim.mentions(f.head) for f in found)
+    if (inside or not claimed) and len(inside) >= len(rival) and not clash and not misheaded:
         return ()
     return tuple(clash) + tuple(w for w in held if w not in inside)
 
 
-def _claim(sentence: str, clauses: list[Clause], quantities: Sequence[Quantity], i: int, q: Quantity
-           ) -> tuple[set[str], set[str]]:
-    """The answer's words and names for figure `q` of clause `i` (see the module docstring)."""
+def _side(word: str, place: Place, pm: PassageMap) -> str:
+    """"inside" the place's window, in a "rival" clause (another figure's), or "neither"
+    (the passage's setting or the sentence's opening). A word found whole beats one found in part:
+    总收入 is not inside "外部客户收入539亿元" when another clause says "总收入778亿元"."""
+    rivals = [p for p in pm.places if p is not place and p.counts]
+    for partly in (False, True):
+        if place.window.has(word, partly):
+            return "inside"
+        if pm.plain.has(word, partly) or place.opening.has(word, partly):
+            return "neither"
+        if any(p.own.has(word, partly) for p in rivals):
+            return "rival"
+    return "neither"
+
+
+def _claim(sentence: str, clauses: list[Clause], quantities: Sequence[Quantity], i: int, q: Quantity) -> Claim:
+    """The answer's words, names and head for figure `q` of clause `i` (see the module docstring)."""
     clause = clauses[i]
-    counted = [p for p in quantities if p.unit not in _SKIP_UNITS and clause.start <= p.start < clause.end]
-    k = counted.index(q)
-    a = counted[k - 1].end if k else clause.start
-    b = counted[k + 1].start if k + 1 < len(counted) else clause.end
-    figures = [[(p, "") for p in quantities if c.start <= p.start < c.end] for c in clauses]
-    start = _window_start(clauses, figures, i)
-    stretch = _masked(sentence, quantities, start, clause.start) + "，" + _masked(sentence, quantities, a, b)
-    whole = _masked(sentence, quantities, start, clause.end)
-    names = {w for w in _tokens(whole) if _actor(w)}
-    words = {w for w in _tokens(stretch) if _content(w) and w not in names}
-    return _outermost(words), names
+    a, b = stretch(quantities, q, clause)
+    figures = [[p for p in quantities if c.start <= p.start < c.end] for c in clauses]
+    start = window_start(clauses, figures, i)
+    own = masked(sentence, quantities, start, clause.start) + "，" + masked(sentence, quantities, a, b)
+    whole = masked(sentence, quantities, start, clause.end)
+    names = frozenset(w for w in tokens(whole) if actor(w))
+    words = frozenset(w for w in tokens(own) if content_word(w) and w not in names)
+    return Claim(outermost(words), names, head_word(sentence, quantities, quantities, q, clause))
 
 
-def _window_start(clauses: list[Clause], figures: list, i: int) -> int:
-    """Where clause `i`'s window starts: at the earliest of the (at most _FRAMING) clauses just before
-    it, in its sentence, that hold no figure but dates and times."""
-    j = i
-    while (j > 0 and i - j < _FRAMING and clauses[j - 1].sentence == clauses[i].sentence
-           and all(q.unit in _SKIP_UNITS for q, _ in figures[j - 1])):
-        j -= 1
-    return clauses[j].start
-
-
-def _masked(text: str, quantities: Sequence[Quantity], a: int, b: int) -> str:
-    """text[a:b] with its figures and citation markers blanked out (so they give no words)."""
-    chars = list(text[a:b])
-    for q in quantities:
-        for k in range(max(q.start, a), min(q.end, b)):
-            chars[k - a] = " "
-    return re.sub(r"[\[［【][0-9０-９,，、\s]*[\]］】]", " ", "".join(chars))
-
-
-def _content(word: str) -> bool:
-    return (word not in NEUTRAL and len(word) >= 2 and not _FIGURE_WORD.fullmatch(word)
-            and not (is_name(word) and not _actor(word)))
-
-
-def _actor(word: str) -> bool:
-    """A name that says who or where (京东, 北京, 联合国), not when (双11, 618, 年货节, 春节)."""
-    if any(ch.isdigit() for ch in word) or word.endswith("节") or "星期" in word:
-        return False
-    return is_name(word) or name_tag(word) in ("nrt", "nrfg")
-
-
-def _outermost(words: set[str]) -> set[str]:
-    """`words` less those inside another of them: the tokenizer also gives a domain word's parts."""
-    return {w for w in words if not any(w != v and w in v for v in words)}
-
-
-@lru_cache(maxsize=1)
-def _tokenizer():  # noqa: ANN202 - Tokenizer, imported here: jieba loads on first use
-    from rag.text.tokenize import Tokenizer
-
-    return Tokenizer()
-
-
-def _tokens(text: str) -> frozenset[str]:
-    return frozenset(_tokenizer().tokens(text))
