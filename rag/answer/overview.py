@@ -16,7 +16,7 @@ True
 The points are sentences of the retrieved passages, each quoted verbatim (or its first
 clauses, cut at a clause boundary) with its own citation: relevant to the question's topic
 words, preferring sentences that state a point (list items, section leads, sentences with the
-category word), one per passage, and unlike each other.
+category word), spread over the passages, and unlike each other.
 """
 from __future__ import annotations
 
@@ -60,7 +60,8 @@ MAX_INTRO_CHARS = 60
 LIST_ITEM, LEAD, HAS_CATEGORY = 0.12, 0.08, 0.06
 RELATIVE = 0.6
 SIMILARITY_PENALTY = 0.5
-NEAR_DUPLICATE = 0.5
+NEAR_DUPLICATE = 0.7  # this share of the shorter point's words in the other: the same point reworded
+SAME_PASSAGE = 0.1  # points spread over the passages when they can
 _ENUMERATOR = re.compile(r"^\s*(?:\d{1,2}[.、)．]|[（(]\d{1,2}[)）]|[（(]?[一二三四五六七八九十]{1,3}[、)）]|[-*•·])\s*")
 _LABEL = re.compile(r"^[^，,。；;：:]{2,14}[：:](?=\S)")
 _STATEMENT_END = re.compile(r"[。！？!?；;…”\"]$")
@@ -130,7 +131,7 @@ def choose_points(cands: Sequence[Candidate], tokens: Callable[[str], list[str]]
                   opening: frozenset[str] = frozenset(), first: Candidate | None = None,
                   max_points: int = MAX_POINTS) -> list[Candidate]:
     """Up to `max_points` candidates, `first` (the sentence that best answers the question)
-    first, then by how well they state a point; each from its own passage, unlike each other,
+    first, then by how well they state a point; spread over the passages, unlike each other,
     quoted as short points. `opening`: the chunks that open a section (their first sentence leads it)."""
     pool = [Point(c, point_value(c, opening)) for c in cands if not c.missing_names and not _heading(c)]
     if not pool:
@@ -143,10 +144,12 @@ def choose_points(cands: Sequence[Candidate], tokens: Callable[[str], list[str]]
     words = {id(p): set(tokens(p.cand.sentence.text)) for p in pool + chosen}
     while pool and len(chosen) < max_points:
         def adjusted(p: Point) -> float:
-            return p.value - SIMILARITY_PENALTY * max((_jaccard(words[id(p)], words[id(x)]) for x in chosen), default=0)
+            similar = max((_jaccard(words[id(p)], words[id(x)]) for x in chosen), default=0)
+            return p.value - SIMILARITY_PENALTY * similar - SAME_PASSAGE * any(p.cand.chunk.chunk_id == x.cand.chunk.chunk_id
+                                                                                for x in chosen)
         pick = max(pool, key=adjusted)
         pool.remove(pick)
-        if any(_same_place(pick.cand, x.cand) or _jaccard(words[id(pick)], words[id(x)]) > NEAR_DUPLICATE
+        if any(_same_place(pick.cand, x.cand) or _contained(words[id(pick)], words[id(x)]) > NEAR_DUPLICATE
                for x in chosen):
             continue
         chosen.append(pick)
@@ -249,13 +252,16 @@ def _heading(c: Candidate) -> bool:
 
 
 def _same_place(a: Candidate, b: Candidate) -> bool:
-    """The same passage, or the same text seen through two overlapping passages."""
-    return a.chunk.chunk_id == b.chunk.chunk_id or (
-        a.chunk.doc_id == b.chunk.doc_id and a.sentence.start < b.sentence.end and b.sentence.start < a.sentence.end)
+    """The same text, maybe seen through two overlapping passages."""
+    return a.chunk.doc_id == b.chunk.doc_id and a.sentence.start < b.sentence.end and b.sentence.start < a.sentence.end
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def _contained(a: set[str], b: set[str]) -> float:
+    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
 
 
 def _balanced(text: str) -> bool:

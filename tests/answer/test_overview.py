@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from rag.answer.candidates import Candidate
-from rag.answer.overview import MAX_POINT_CHARS, choose_points, is_overview, short_point
+from rag.answer.overview import MAX_POINT_CHARS, choose_points, is_intro, is_overview, items_after, short_point
 from rag.index.build import build_index
 from rag.pipeline import Pipeline
 from rag.settings import load_settings
@@ -131,3 +131,57 @@ def test_choose_points_skips_headings_and_near_duplicates():
     assert "电商新趋势" not in texts  # the title line
     assert texts[0] == "直播带货成为平台增长的重要动力。"
     assert texts[1:] == ["以旧换新带动了家电销售的明显增长。"]  # not the other wording of the first point
+
+
+def _chunk(text: str, cid: str = "d:0", section: str = "") -> Chunk:
+    return Chunk(cid, "d", "事故调查", "", section, text, 0, len(text))
+
+
+def _at(chunk: Chunk, text: str) -> Candidate:
+    return _cand(chunk, text, 0.5)
+
+
+def test_an_intro_sentence_gives_the_points_it_announces():
+    text = ("随后的调查发现有多种原因导致了本次事故。首先是轮胎检查不够严格。其次，机长放弃起飞的决定太晚。"
+            "调查组还批评了刹车训练。\n事故之后，机场延长了跑道。")
+    chunk = _chunk(text)
+    points = items_after(_at(chunk, "随后的调查发现有多种原因导致了本次事故。"), [chunk])
+    assert [p.sentence.text for p in points] == ["首先是轮胎检查不够严格。", "其次，机长放弃起飞的决定太晚。", "调查组还批评了刹车训练。"]
+    assert all(text[p.sentence.start:p.sentence.end] == p.sentence.text for p in points)
+    assert is_intro("随后的调查发现有多种原因导致了本次事故。", "原因")
+    assert not is_intro("事故的原因仍在调查中。", "原因")  # announces no list
+
+
+def test_numbered_items_after_an_intro_skip_their_continuation_lines():
+    text = ("报告包括以下几个方面：\n\n1. 销售亮眼：成交额保持增长。京东的品牌数翻倍。\n\n"
+            "2. 个性化消费增强：平台推出定制化优惠。\n\n这些事件展示了繁荣景象。")
+    chunk = _chunk(text)
+    points = items_after(_at(chunk, "报告包括以下几个方面："), [chunk])
+    assert [p.sentence.text for p in points] == ["销售亮眼：成交额保持增长。", "个性化消费增强：平台推出定制化优惠。"]
+
+
+@pytest.fixture(scope="module")
+def plants(tmp_path_factory):
+    """One short article on 茉莉花 (a single passage) among articles on other plants."""
+    docs = tmp_path_factory.mktemp("plants")
+    (docs / "茉莉.txt").write_text(
+        "茉莉花\n茉莉花是木犀科素馨属的植物，原产印度。茉莉花枝条细长，夏季开白色花朵，香气浓郁。"
+        "茉莉花在南方多用来布置庭院和窗台。茉莉花喜温暖湿润的气候。", encoding="utf-8")
+    for name in ("玫瑰", "桂花", "荷花", "菊花", "兰花"):
+        (docs / f"{name}.txt").write_text(f"{name}\n{name}是常见的观赏植物，在中国各地广泛栽培。"
+                                          f"{name}的花期因品种而异，花色丰富。人们常用{name}装点庭院。", encoding="utf-8")
+    settings = load_settings({"docs": [str(docs)], "index": str(tmp_path_factory.mktemp("idx")), "mode": "lexical"},
+                             env={})
+    build_index(settings)
+    return Pipeline.open(settings)
+
+
+def test_points_may_share_a_short_passage(plants):
+    a = plants.ask("茉莉花有哪些特点？")
+    assert len(_points(a.answer)) >= 2 and len({c.chunk_id for c in a.citations}) == 1, a.answer
+    assert all("茉莉花" in c.quote for c in a.citations)
+
+
+def test_an_overview_of_an_aspect_the_passages_never_mention_is_not_a_list_of_other_facts(plants):
+    a = plants.ask("茉莉花对人的不良影响有哪些？")
+    assert "以下几点" not in a.answer  # every sentence names 茉莉花, none says anything 不良
