@@ -196,35 +196,43 @@ class ExtractiveAnswerer:
             chunks = sorted(self.by_doc.get(doc) or [h.chunk for h in hits if h.chunk.doc_id == doc],
                             key=lambda c: c.start)
             hits = [Hit(c, 0.0, i, "document") for i, c in enumerate(chunks)]
-        # The topic's names and first word (its subject: "夜来香对人的不良…") say what it is; its other
-        # words ("不良", "消费"), what about it: a point must say one of them.
-        subject = self.tokenizer.tokens(overview.topic)[:1]
-        about = [t for t in q.main if t not in q.names and t not in subject and len(t) > 1]
-        cands = sorted((c for c in self.scorer.candidates(overview.topic, q, hits) if not c.missing_names
-                        and (not about or any(t in fold(c.sentence.text) for t in about))), key=lambda c: -c.score)
+        cands = self._on_topic(overview.topic, q, hits)
         if not cands or (q.main and cands[0].support < self.min_support):
             return None
-        first = None
-        if q.main:  # the sentence the one-quote answer would quote comes first, when it would be given
-            full = question_terms(fu.question, fu.context, self.tokenizer, self.bm25)
-            hand, learned, spans = self.ranked(fu.question, full, hits)
-            if hand and self._doubt(full, hand, learned, spans) is None:
-                first = next(c for c in learned if not c.missing_names)
+        first = self._best_quote(fu, hits) if q.main else None
         points: list[Candidate] = []
-        intro = next((c for c in ([first] if first else []) + cands[:3] if is_intro(c.sentence.text, overview.category)),
-                     None)
+        intro = next((c for c in [first, *cands[:3]] if c and is_intro(c.sentence.text, overview.category)), None)
         if intro is not None:  # "有多种原因导致了…。首先…。其次…": the points it announces
             points = items_after(intro, self.by_doc.get(intro.chunk.doc_id, ()))
         if len(points) < MIN_POINTS:
-            opening = frozenset().union(*(opening_chunks(self.by_doc.get(d, ())) for d in {h.chunk.doc_id for h in hits}))
+            docs = {h.chunk.doc_id for h in hits}
+            opening = frozenset().union(*(opening_chunks(self.by_doc.get(d, ())) for d in docs))
             points = choose_points(cands, self.tokenizer.tokens, opening, first)
         if len(points) < MIN_POINTS:
             return None
-        draft = numbered(self._compose(points, each=True))
+        draft = numbered(self._compose(points, each=True), is_english(question))
         check = {**draft.check, "overview_points": len(points)}
         if fu.question != question:
             check["standalone_question"] = fu.question
         return replace(draft, check=check)
+
+    def _on_topic(self, topic: str, q: QuestionTerms, hits: Sequence[Hit]) -> list[Candidate]:
+        """Sentences about the topic, best first. The topic's names and first word (its subject:
+        "夜来香对人的不良…") say what it is; its other words ("不良", "消费"), what about it:
+        a sentence must say one of them."""
+        subject = self.tokenizer.tokens(topic)[:1]
+        about = [t for t in q.main if t not in q.names and t not in subject and len(t) > 1]
+        cands = [c for c in self.scorer.candidates(topic, q, hits)
+                 if not c.missing_names and (not about or any(t in fold(c.sentence.text) for t in about))]
+        return sorted(cands, key=lambda c: -c.score)
+
+    def _best_quote(self, fu: FollowUp, hits: Sequence[Hit]) -> Candidate | None:
+        """The sentence the one-quote answer would quote, when it would be given at all."""
+        full = question_terms(fu.question, fu.context, self.tokenizer, self.bm25)
+        hand, learned, spans = self.ranked(fu.question, full, hits)
+        if not full.main or not hand or self._doubt(full, hand, learned, spans) is not None:
+            return None
+        return next(c for c in learned if not c.missing_names)
 
     def _with_speaker(self, chosen: list[Candidate]) -> list[Candidate]:
         """For "who said…": a quote's speaker is often named in the sentence before it,

@@ -48,7 +48,9 @@ _EN = re.compile(r"\bwhat (?:are|were) (?:the |some )?(?:main|key|major|most imp
                  r"|\bsummari[sz]e\b|\bsummary of\b|\boverview of\b|\b(?:key|main) (?:points|takeaways|ideas)\b"
                  r"|\bwhat (?:is|was) (?:this|the) (?:article|text|report|passage|document|story) (?:mainly )?about\b",
                  re.I)
-_CATEGORY_WORD = re.compile(CATEGORY)
+_CATEGORY_WORD = re.compile(CATEGORY + r"|\b(?:trends?|points?|features?|characteristics|changes?|highlights?"
+                            r"|measures?|aspects?|issues?|reasons?|effects?|impacts?|ideas?|takeaways?|developments?"
+                            r"|themes?)\b", re.I)
 # Words that say nothing of the topic once the category is gone ("跨境电商的情况", "相关内容").
 _VAGUE = re.compile(r"情况|状况|概况|相关|一下")
 
@@ -64,7 +66,7 @@ NEAR_DUPLICATE = 0.7  # this share of the shorter point's words in the other: th
 SAME_PASSAGE = 0.1  # points spread over the passages when they can
 _ENUMERATOR = re.compile(r"^\s*(?:\d{1,2}[.、)．]|[（(]\d{1,2}[)）]|[（(]?[一二三四五六七八九十]{1,3}[、)）]|[-*•·])\s*")
 _LABEL = re.compile(r"^[^，,。；;：:]{2,14}[：:](?=\S)")
-_STATEMENT_END = re.compile(r"[。！？!?；;…”\"]$")
+_STATEMENT_END = re.compile(r"[。！？!?；;…”\".]$")
 _CLAUSE_END = re.compile(r"[，；：;]")
 # "多种原因", "数个特征", "以下几个方面", "三大趋势": more than one point is announced.
 _NUMERALS = "一两三四五六七八九十"
@@ -145,8 +147,8 @@ def choose_points(cands: Sequence[Candidate], tokens: Callable[[str], list[str]]
     while pool and len(chosen) < max_points:
         def adjusted(p: Point) -> float:
             similar = max((_jaccard(words[id(p)], words[id(x)]) for x in chosen), default=0)
-            return p.value - SIMILARITY_PENALTY * similar - SAME_PASSAGE * any(p.cand.chunk.chunk_id == x.cand.chunk.chunk_id
-                                                                                for x in chosen)
+            shared = any(p.cand.chunk.chunk_id == x.cand.chunk.chunk_id for x in chosen)
+            return p.value - SIMILARITY_PENALTY * similar - SAME_PASSAGE * shared
         pick = max(pool, key=adjusted)
         pool.remove(pick)
         if any(_same_place(pick.cand, x.cand) or _contained(words[id(pick)], words[id(x)]) > NEAR_DUPLICATE
@@ -221,10 +223,10 @@ def short_point(s: Sentence, limit: int = MAX_POINT_CHARS) -> Sentence:
     return Sentence(text, start, start + len(text))
 
 
-def numbered(draft: Draft) -> Draft:
+def numbered(draft: Draft, english: bool = False) -> Draft:
     """A draft of one-point-per-citation made a numbered list: "主要有以下几点：\\n1. …[1]\\n2. …[2]"."""
     lines = [f"{c.n}. {c.quote}{'' if _STATEMENT_END.search(c.quote) else '…'}[{c.n}]" for c in draft.citations]
-    return replace(draft, text="主要有以下几点：\n" + "\n".join(lines))
+    return replace(draft, text=("The main points:\n" if english else "主要有以下几点：\n") + "\n".join(lines))
 
 
 def opening_chunks(chunks: Sequence[Chunk]) -> frozenset[str]:
@@ -265,4 +267,4 @@ def _contained(a: set[str], b: set[str]) -> float:
 
 
 def _balanced(text: str) -> bool:
-    return text.count("“") == text.count("”") and text.count("（") == text.count("）") and text.count("《") == text.count("》")
+    return all(text.count(a) == text.count(b) for a, b in ("“”", "（）", "《》"))

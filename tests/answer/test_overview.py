@@ -185,3 +185,22 @@ def test_points_may_share_a_short_passage(plants):
 def test_an_overview_of_an_aspect_the_passages_never_mention_is_not_a_list_of_other_facts(plants):
     a = plants.ask("茉莉花对人的不良影响有哪些？")
     assert "以下几点" not in a.answer  # every sentence names 茉莉花, none says anything 不良
+
+
+def test_english_overview_over_english_documents(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "solar.txt").write_text(
+        "Solar power\nSolar power is growing fast in many countries. The cost of solar panels fell by half in "
+        "ten years. Rooftop solar is now common in cities. Storage batteries make solar power usable at night.",
+        encoding="utf-8")
+    (docs / "wind.txt").write_text("Wind power\nWind farms are built offshore. Turbines are getting taller "
+                                       "every year.", encoding="utf-8")
+    (docs / "coal.txt").write_text("Coal\nCoal use is falling in Europe. Many coal plants closed last year.",
+                                       encoding="utf-8")
+    settings = load_settings({"docs": [str(docs)], "index": str(tmp_path / "idx"), "mode": "lexical"}, env={})
+    build_index(settings)
+    a = Pipeline.open(settings).ask("What are the main trends in solar power?")
+    assert a.answer.startswith("The main points:\n"), a.answer
+    points = _points(a.answer)
+    assert len(points) >= 2 and all("solar" in m[2].lower() for m in points)
