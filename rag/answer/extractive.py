@@ -18,11 +18,13 @@ from rag.answer.candidates import ASKS_WHO, SPEECH, Candidate, SentenceScorer, s
 from rag.text.numbers import extract_quantities
 from rag.answer.prompting import REFUSAL_EN, REFUSAL_ZH  # one wording for every backend
 from rag.answer.answer_type import ORG, PERSON, PLACE, TIME
+from rag.answer.overview import MIN_POINTS, Overview, choose_points, is_intro, items_after, numbered, opening_chunks, \
+    read_overview
 from rag.answer.parts import answer_parts, split_parts
 from rag.answer.short_answer import MAX_LEAD, lead, mirror_span
 from rag.answer.selector import Selector, featurize, load_refusal, load_selector
 from rag.answer.support import QuestionTerms, missing_terms, question_terms
-from rag.text.tokenize import Tokenizer
+from rag.text.tokenize import Tokenizer, fold
 from rag.types import Chunk, Citation, Draft, FollowUp, Hit, Message
 
 # Questions whose answer must be a figure: evidence without one cannot answer them.
@@ -80,6 +82,11 @@ class ExtractiveAnswerer:
         fu = followup or FollowUp(question, question)
         if self.crosslingual is not None and is_english(fu.question):
             return self._across_languages(question, fu.question, hits)
+        overview = read_overview(fu.question)
+        if overview is not None and hits:  # "有哪些新趋势", "主要讲了什么": a few key points, each cited
+            listed = self._overview(question, overview, fu, hits)
+            if listed is not None:
+                return listed
         parts = split_parts(fu.question)
         if parts and hits:  # "A和B分别…": each part answered on its own, with its own citation
             joined = answer_parts(parts, lambda part: self.answer(part, hits, FollowUp(part, fu.context)))
@@ -91,27 +98,10 @@ class ExtractiveAnswerer:
         hand, learned, spans = self.ranked(fu.question, q, hits)
         if not hand:
             return self._refuse(question, "no sentence in the retrieved passages")
-        # Whether to answer is decided on the hand scores' best sentence (names, support);
-        # which sentence answers, by the fitted selector when there is one.
-        named = [c for c in hand if not c.missing_names]
-        if not named:
-            return self._refuse(question, f"no passage says {'、'.join(hand[0].missing_names)} "
-                                          "in connection with the rest of the question")
-        best = named[0]
-        if best.support < self.min_support:
-            missing = missing_terms(q, self.scorer.evidence(best.chunk, best.sentence))
-            return self._refuse(question, f"best evidence covers {best.support:.0%} of the question; "
-                                          f"not found: {'、'.join(missing[:5])}")
+        doubt = self._doubt(q, hand, learned, spans)
+        if doubt is not None:
+            return self._refuse(question, doubt)
         cands = [c for c in learned if not c.missing_names]
-        if self.selector is not None and cands[0].score < self.selector.threshold:
-            return self._refuse(question, f"the best sentence answers with probability {cands[0].score:.2f} "
-                                          f"(< {self.selector.threshold:.2f})")
-        if self.refusal is not None:
-            scored = spans[(cands[0].chunk.chunk_id, cands[0].sentence.start)]
-            answerable = self.refusal.prob((*scored.features, cands[0].score))
-            if answerable < self.refusal.threshold:
-                return self._refuse(question, f"the passages answer this kind of question with probability "
-                                              f"{answerable:.2f} (< {self.refusal.threshold:.2f})")
         chosen = self._choose(cands, q)
         if ASKS_WHO.search(fu.question):
             chosen = self._with_speaker(chosen)
@@ -144,6 +134,28 @@ class ExtractiveAnswerer:
             draft = Draft(draft.text, False, draft.citations, {**draft.check, "standalone_question": fu.question})
         return draft
 
+    def _doubt(self, q: QuestionTerms, hand: list[Candidate], learned: list[Candidate], spans) -> str | None:
+        """Why the best sentence does not answer the question, or None when it does."""
+        # Whether to answer is decided on the hand scores' best sentence (names, support);
+        # which sentence answers, by the fitted selector when there is one.
+        named = [c for c in hand if not c.missing_names]
+        if not named:
+            return f"no passage says {'、'.join(hand[0].missing_names)} in connection with the rest of the question"
+        best = named[0]
+        if best.support < self.min_support:
+            missing = missing_terms(q, self.scorer.evidence(best.chunk, best.sentence))
+            return f"best evidence covers {best.support:.0%} of the question; not found: {'、'.join(missing[:5])}"
+        cands = [c for c in learned if not c.missing_names]
+        if self.selector is not None and cands[0].score < self.selector.threshold:
+            return f"the best sentence answers with probability {cands[0].score:.2f} (< {self.selector.threshold:.2f})"
+        if self.refusal is not None:
+            scored = spans[(cands[0].chunk.chunk_id, cands[0].sentence.start)]
+            answerable = self.refusal.prob((*scored.features, cands[0].score))
+            if answerable < self.refusal.threshold:
+                return (f"the passages answer this kind of question with probability "
+                        f"{answerable:.2f} (< {self.refusal.threshold:.2f})")
+        return None
+
     def ranked(self, question: str, q: QuestionTerms, hits: Sequence[Hit]):
         """Candidates best first by the hand scores, and by the fitted selector (the same when
         there is none), and each candidate's features and answer span of the asked type, by (chunk, start)."""
@@ -175,6 +187,53 @@ class ExtractiveAnswerer:
                 covered |= new
         return sorted(chosen, key=lambda c: (c.rank, c.sentence.start))
 
+    def _overview(self, question: str, overview: Overview, fu: FollowUp, hits: Sequence[Hit]) -> Draft | None:
+        """Key points on the question's topic words; None (the usual answer follows) when the
+        passages do not cover the topic or give fewer than two points."""
+        q = question_terms(overview.topic, fu.context, self.tokenizer, self.bm25)
+        if not q.main:  # "这篇文章主要讲了什么": the best passage's document, from its start
+            doc = hits[0].chunk.doc_id
+            chunks = sorted(self.by_doc.get(doc) or [h.chunk for h in hits if h.chunk.doc_id == doc],
+                            key=lambda c: c.start)
+            hits = [Hit(c, 0.0, i, "document") for i, c in enumerate(chunks)]
+        cands = self._on_topic(overview.topic, q, hits)
+        if not cands or (q.main and cands[0].support < self.min_support):
+            return None
+        first = self._best_quote(fu, hits) if q.main else None
+        points: list[Candidate] = []
+        intro = next((c for c in [first, *cands[:3]] if c and is_intro(c.sentence.text, overview.category)), None)
+        if intro is not None:  # "有多种原因导致了…。首先…。其次…": the points it announces
+            points = items_after(intro, self.by_doc.get(intro.chunk.doc_id, ()))
+        if len(points) < MIN_POINTS:
+            docs = {h.chunk.doc_id for h in hits}
+            opening = frozenset().union(*(opening_chunks(self.by_doc.get(d, ())) for d in docs))
+            points = choose_points(cands, self.tokenizer.tokens, opening, first)
+        if len(points) < MIN_POINTS:
+            return None
+        draft = numbered(self._compose(points, each=True), is_english(question))
+        check = {**draft.check, "overview_points": len(points)}
+        if fu.question != question:
+            check["standalone_question"] = fu.question
+        return replace(draft, check=check)
+
+    def _on_topic(self, topic: str, q: QuestionTerms, hits: Sequence[Hit]) -> list[Candidate]:
+        """Sentences about the topic, best first. The topic's names and first word (its subject:
+        "夜来香对人的不良…") say what it is; its other words ("不良", "消费"), what about it:
+        a sentence must say one of them."""
+        subject = self.tokenizer.tokens(topic)[:1]
+        about = [t for t in q.main if t not in q.names and t not in subject and len(t) > 1]
+        cands = [c for c in self.scorer.candidates(topic, q, hits)
+                 if not c.missing_names and (not about or any(t in fold(c.sentence.text) for t in about))]
+        return sorted(cands, key=lambda c: -c.score)
+
+    def _best_quote(self, fu: FollowUp, hits: Sequence[Hit]) -> Candidate | None:
+        """The sentence the one-quote answer would quote, when it would be given at all."""
+        full = question_terms(fu.question, fu.context, self.tokenizer, self.bm25)
+        hand, learned, spans = self.ranked(fu.question, full, hits)
+        if not full.main or not hand or self._doubt(full, hand, learned, spans) is not None:
+            return None
+        return next(c for c in learned if not c.missing_names)
+
     def _with_speaker(self, chosen: list[Candidate]) -> list[Candidate]:
         """For "who said…": a quote's speaker is often named in the sentence before it,
         which may sit in the previous chunk."""
@@ -187,20 +246,22 @@ class ExtractiveAnswerer:
             return [Candidate(chunk, first.rank, sent, first.score, first.support)] + chosen
         return chosen
 
-    def _compose(self, chosen: list[Candidate]) -> Draft:
-        numbers: dict[str, int] = {}
+    def _compose(self, chosen: list[Candidate], each: bool = False) -> Draft:
+        """The quotes with their [n] markers: one citation per passage, or per quote when `each`."""
+        numbers: dict[str | tuple[str, int], int] = {}
         citations: list[Citation] = []
         parts: list[str] = []
         for c in chosen:
             chunk = c.chunk
-            if chunk.chunk_id not in numbers:
-                numbers[chunk.chunk_id] = len(numbers) + 1
+            key = (chunk.chunk_id, c.sentence.start) if each else chunk.chunk_id
+            if key not in numbers:
+                numbers[key] = len(numbers) + 1
                 citations.append(Citation(
-                    n=numbers[chunk.chunk_id], title=chunk.title, url=chunk.url, text=chunk.text,
+                    n=numbers[key], title=chunk.title, url=chunk.url, text=chunk.text,
                     doc_id=chunk.doc_id, chunk_id=chunk.chunk_id, start=chunk.start, end=chunk.end,
                     section=chunk.section, quote=c.sentence.text, quote_start=c.sentence.start,
                     quote_end=c.sentence.end, file=chunk.path, location=chunk.location, page=chunk.page))
-            parts.append(f"{c.sentence.text}[{numbers[chunk.chunk_id]}]")
+            parts.append(f"{c.sentence.text}[{numbers[key]}]")
         support = min(c.support for c in chosen)
         return Draft("".join(parts), False, tuple(citations), {"support": round(support, 3)})
 
