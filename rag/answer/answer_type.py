@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rag.text.numbers import extract_quantities
+from rag.text.numbers import extract_quantities, vague_quantities
 
 QUANTITY, TIME, PERSON, PLACE, ORG = "quantity", "time", "person", "place", "org"
 TYPES = (QUANTITY, TIME, PERSON, PLACE, ORG)
@@ -81,6 +81,11 @@ def typed_spans(text: str) -> tuple[Span, ...]:
         start = q.start - 1 if kind == QUANTITY and q.start > 0 and text[q.start - 1] == _ORDINAL else q.start
         spans.append(Span(start, end, kind, text[start:end]))
         taken.update(range(start, end))
+    for start, end, surface in vague_quantities(text):  # "近半数", "上百家": amounts said in words
+        if not taken & set(range(start, end)):
+            spans.append(Span(start, end, QUANTITY, surface))
+            taken.update(range(start, end))
+    spans.sort(key=lambda s: s.start)
     return tuple(sorted(_ranges(text, spans) + _names(text, taken), key=lambda s: s.start))
 
 

@@ -15,14 +15,14 @@ from typing import Iterator, Sequence
 from rag.index.bm25 import BM25
 from rag.answer.crosslingual import CrossLingual
 from rag.answer.candidates import ASKS_WHO, SPEECH, Candidate, SentenceScorer, sentence_before
-from rag.text.numbers import extract_quantities
+from rag.text.numbers import extract_quantities, has_figure
 from rag.answer.prompting import REFUSAL_EN, REFUSAL_ZH  # one wording for every backend
 from rag.answer.answer_type import ORG, PERSON, PLACE, TIME
 from rag.answer.overview import MIN_POINTS, Overview, choose_points, is_intro, items_after, numbered, opening_chunks, \
     read_overview
 from rag.answer.parts import answer_parts, split_parts
 from rag.answer.short_answer import MAX_LEAD, lead, mirror_span
-from rag.answer.selector import Selector, featurize, load_refusal, load_selector
+from rag.answer.selector import Selector, featurize, load_refusal, load_selector, question_features
 from rag.answer.support import QuestionTerms, missing_terms, question_terms
 from rag.text.tokenize import Tokenizer, fold
 from rag.types import Chunk, Citation, Draft, FollowUp, Hit, Message
@@ -105,7 +105,7 @@ class ExtractiveAnswerer:
         chosen = self._choose(cands, q)
         if ASKS_WHO.search(fu.question):
             chosen = self._with_speaker(chosen)
-        if _NEEDS_NUMBER.search(fu.question) and not any(extract_quantities(c.sentence.text) for c in chosen):
+        if _NEEDS_NUMBER.search(fu.question) and not any(has_figure(c.sentence.text) for c in chosen):
             return self._refuse(question, "the question asks for a figure and the passages give none")
         if _NEEDS_MONEY.search(fu.question) and not _GROWTH.search(fu.question) \
                 and not any(_has_money(c.sentence.text) for c in chosen):
@@ -150,7 +150,7 @@ class ExtractiveAnswerer:
             return f"the best sentence answers with probability {cands[0].score:.2f} (< {self.selector.threshold:.2f})"
         if self.refusal is not None:
             scored = spans[(cands[0].chunk.chunk_id, cands[0].sentence.start)]
-            answerable = self.refusal.prob((*scored.features, cands[0].score))
+            answerable = self.refusal.prob((*scored.features, cands[0].score, *question_features(q, self.bm25)))
             if answerable < self.refusal.threshold:
                 return (f"the passages answer this kind of question with probability "
                         f"{answerable:.2f} (< {self.refusal.threshold:.2f})")

@@ -157,7 +157,18 @@ class Selector:
                    float(d["intercept"]), float(d["threshold"]))
 
 
-REFUSAL_FEATURES = FEATURES + ("prob",)
+REFUSAL_FEATURES = FEATURES + ("prob", "unseen", "unseen_name", "unseen_top")
+
+
+def question_features(q: QuestionTerms, bm25: BM25) -> tuple[float, float, float]:
+    """What the documents never say, whatever the sentence: the weighted share of the question's
+    words that no document uses, whether one of its names is such a word ("罗保铭" over articles
+    that never mention him), and whether its rarest word is. The refusal model reads them."""
+    total = sum(q.main.values()) or 1.0
+    unseen = [t for t in q.main if bm25.idf_of(t) is None]
+    top = max(q.main, key=q.main.get, default=None)
+    return (sum(q.main[t] for t in unseen) / total, float(any(t in q.names for t in unseen)),
+            float(top is not None and top in unseen))
 
 
 @lru_cache(maxsize=4)

@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from rag.answer.selector import FEATURES, REFUSAL_FEATURES, WEIGHTS, Selector, featurize
+from rag.answer.selector import FEATURES, REFUSAL_FEATURES, WEIGHTS, Selector, featurize, question_features
 from rag.answer.support import question_terms
 from rag.errors import MissingDependency, RagError
 from rag.evaluation import squad
@@ -39,17 +39,18 @@ GOLD_WEIGHT = 8.0  # the gold set is small; its questions are the product's own 
 REFUSAL_WEIGHT = 0.0
 
 
-def rows_for(pipe, question: str, is_positive, history=()) -> tuple[list[tuple[float, ...]], list[int]]:
+def rows_for(pipe, question: str, is_positive, history=()) -> tuple[list[tuple[float, ...]], list[int], tuple]:
     """Features and labels of every candidate sentence for one question (a turn: after `history`)."""
     inner = getattr(pipe.answerer, "inner", pipe.answerer)
     fu = pipe.followup(question, list(history))
     hits = pipe.search(question, list(history), pipe.settings.k, None, fu)
     q = question_terms(fu.question, fu.context, inner.tokenizer, inner.bm25)
     if not q.main or not hits:
-        return [], []
+        return [], [], ()
     cands = list(inner.scorer.candidates(fu.question, q, hits))
     scored = featurize(fu.question, q, cands, inner.tokenizer, inner.bm25)
-    return [s.features for s in scored], [int(is_positive(c.sentence.text)) for c in cands]
+    return ([s.features for s in scored], [int(is_positive(c.sentence.text)) for c in cands],
+            question_features(q, inner.bm25))
 
 
 def _contains_any(answers):
@@ -68,14 +69,12 @@ def collect(squad_file: Path, gold_folder: Path, work: Path):
     groups, unans = [], []
     pipe, _ = squad.open_pipeline(data.passages, work / "all")
     for q in fit:
-        X, y = rows_for(pipe, q.question, _contains_any(q.answers))
-        groups.append((1.0, X, y))
+        groups.append((1.0, *rows_for(pipe, q.question, _contains_any(q.answers))))
     kept = [p for p in data.passages if squad.half_of(p.title) == 1]
     half, _ = squad.open_pipeline(kept, work / "half")
     for q in fit:
         if squad.half_of(q.title) == 0:
-            X, y = rows_for(half, q.question, lambda text: False)
-            unans.append((1.0, X, [0] * len(X)))
+            unans.append((1.0, *rows_for(half, q.question, lambda text: False)))
     gold = load_gold(gold_folder)
     docs = [str(PROJECT_ROOT / "seeds")] + ([gold.distractors] if gold.distractors else [])
     settings = load_settings({"docs": docs, "index": str(work / "gold"), "mode": "lexical",
@@ -83,15 +82,15 @@ def collect(squad_file: Path, gold_folder: Path, work: Path):
     build_index(settings, force=True)
     gpipe = Pipeline.open(settings, build_if_missing=False)
     for g in gold.questions:
-        X, y = rows_for(gpipe, g.question, _gold_positive(g.facts, g.evidence) if g.answerable else lambda text: False)
-        (groups if g.answerable else unans).append((GOLD_WEIGHT, X, y))
+        row = rows_for(gpipe, g.question, _gold_positive(g.facts, g.evidence) if g.answerable else lambda text: False)
+        (groups if g.answerable else unans).append((GOLD_WEIGHT, *row))
     # Conversations: each turn after the pipeline's own earlier answers, as `rag eval` asks them.
     for conv in gold.conversations:
         history: list = []
         for turn in conv.turns:
             positive = (lambda text: False) if turn.refuse else _gold_positive(turn.facts, turn.evidence)
-            X, y = rows_for(gpipe, turn.question, positive, history)
-            (unans if turn.refuse else groups).append((GOLD_WEIGHT, X, y))
+            row = rows_for(gpipe, turn.question, positive, history)
+            (unans if turn.refuse else groups).append((GOLD_WEIGHT, *row))
             answer = gpipe.ask(turn.question, history)
             history += [Message("user", turn.question), Message("assistant", answer.answer)]
     return groups, unans
@@ -118,14 +117,14 @@ def fit(groups, unans, C: float = 1.0) -> tuple[Selector, dict]:
         from sklearn.linear_model import LogisticRegression
     except ImportError:
         raise MissingDependency("scikit-learn", "eval") from None
-    X = np.array([f for _, xs, _ in groups + unans for f in xs], dtype=float)
-    y = np.array([lab for _, _, ys in groups + unans for lab in ys], dtype=int)
-    w = np.array([wt for wt, xs, _ in groups + unans for _ in xs], dtype=float)
+    X = np.array([f for _, xs, *_ in groups + unans for f in xs], dtype=float)
+    y = np.array([lab for _, _, ys, *_ in groups + unans for lab in ys], dtype=int)
+    w = np.array([wt for wt, xs, *_ in groups + unans for _ in xs], dtype=float)
     mean, scale = X.mean(axis=0), X.std(axis=0)
     scale[scale == 0] = 1.0
     # Only questions with a right sentence among their candidates say which one is best.
     ranked = [(wt, (np.array(xs, dtype=float) - mean) / scale, np.array(ys) == 1)
-              for wt, xs, ys in groups if xs and any(ys)]
+              for wt, xs, ys, *_ in groups if xs and any(ys)]
 
     def loss(coef):
         total, grad = 0.0, np.zeros_like(coef)
@@ -161,11 +160,11 @@ def fit_refusal(sel: Selector, groups, unans, C: float = 0.3) -> tuple[Selector,
 
     rows = []
     for label, gs in ((1, groups), (0, unans)):
-        for wt, xs, _ in gs:
+        for wt, xs, _, qf in gs:
             if xs:
                 probs = [sel.prob(f) for f in xs]
                 i = max(range(len(probs)), key=probs.__getitem__)
-                rows.append((wt, label, (*xs[i], probs[i])))
+                rows.append((wt, label, (*xs[i], probs[i], *qf)))
     X = np.array([r[2] for r in rows], dtype=float)
     y = np.array([r[1] for r in rows])
     w = np.array([r[0] for r in rows], dtype=float)
@@ -199,8 +198,8 @@ def choose_threshold(sel: Selector, groups, unans) -> tuple[float, dict]:
         i = max(range(len(probs)), key=probs.__getitem__)
         return probs[i], bool(ys[i])
 
-    ans = [(wt, *best(xs, ys)) for wt, xs, ys in groups]
-    una = [(wt, best(xs, ys)[0]) for wt, xs, ys in unans]
+    ans = [(wt, *best(xs, ys)) for wt, xs, ys, *_ in groups]
+    una = [(wt, best(xs, ys)[0]) for wt, xs, ys, *_ in unans]
     wa, wu = sum(a[0] for a in ans) or 1.0, sum(u[0] for u in una) or 1.0
     options = sorted({round(p, 3) for _, p, _ in ans} | {round(p, 3) for _, p in una} | {0.0})
     scored = []

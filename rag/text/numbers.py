@@ -258,3 +258,19 @@ def same_quantity(a: Quantity, b: Quantity) -> bool:
     if a.unit == "time":
         return math.isclose(a.value % 24, b.value % 24, abs_tol=1e-6)
     return math.isclose(a.value, b.value, rel_tol=1e-6, abs_tol=1e-9)
+
+
+# Amounts said in words: "近半数消费者", "过半", "大多数", "数十个", "上百家". They answer "多少/多大比例"
+# as the document says it, though they carry no exact value (so the citation checker ignores them).
+VAGUE_QUANTITY = re.compile(r"[近超逾过约]?(?:半数|一半|过半|大半|大多数|绝大多数|多数(?!派)|少数(?!民族|派)|极少数|"
+                            r"(?:数|几|上|近)[十百千万亿]+(?:[个家台次人名位件款项种]|余|多)?)")
+
+
+def vague_quantities(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, surface) of every amount said in words ("近半数", "上百家"), in order."""
+    return [(m.start(), m.end(), m.group()) for m in VAGUE_QUANTITY.finditer(text)]
+
+
+def has_figure(text: str) -> bool:
+    """The text states an amount: a figure the parser reads, or one said in words."""
+    return bool(extract_quantities(text)) or bool(VAGUE_QUANTITY.search(text))

@@ -57,3 +57,49 @@ def test_a_part_the_documents_do_not_cover_is_said_so(pipe):
     a = pipe.ask("甲平台和丙平台分别有多少个商家成交额破千万元？")
     assert "甲平台：**120个**" in a.answer and "丙平台：资料中没有找到" in a.answer
     assert "85个" not in a.answer.split("丙平台")[1]
+
+
+SURVEY = """标题: 年终购物调查
+一项面向网购用户的调查显示，近半数受访者愿意花时间精力比较价格，寻找更划算的商品。\
+另有受访者表示，更看重商品的售后服务。
+"""
+
+
+@pytest.fixture(scope="module")
+def survey(tmp_path_factory):
+    docs = tmp_path_factory.mktemp("survey")
+    (docs / "survey.txt").write_text(SURVEY, encoding="utf-8")
+    settings = load_settings({"docs": [str(docs)], "index": str(tmp_path_factory.mktemp("sidx")),
+                              "mode": "lexical"}, env={})
+    build_index(settings)
+    return Pipeline.open(settings)
+
+
+def test_an_amount_said_in_words_answers_a_how_much_question(survey):
+    # Before: refused ("the question asks for a figure and the passages give none"): 近半数 is no figure
+    # the number parser reads, though it is how the document answers "多大比例".
+    a = survey.ask("调查显示，多大比例的受访者愿意花时间精力比较价格？")
+    assert not a.refused, a.check.get("refusal_reason")
+    assert "近半数" in a.answer and a.citations
+
+
+def test_amounts_said_in_words_are_spans_of_the_quantity_type():
+    from rag.answer.answer_type import QUANTITY, typed_spans
+    from rag.text.numbers import has_figure, vague_quantities
+
+    assert [s for _, _, s in vague_quantities("近半数用户、上百家商户和大多数品牌")] == ["近半数", "上百家", "大多数"]
+    assert vague_quantities("少数民族地区的数据显示") == [] and not has_figure("几乎所有人都同意")
+    spans = typed_spans("调查显示，近半数消费者愿意比价")
+    assert any(s.kind == QUANTITY and s.text == "近半数" for s in spans)
+
+
+def test_the_refusal_model_reads_what_no_document_says(pipe):
+    from rag.answer.selector import question_features
+    from rag.answer.support import question_terms
+
+    inner = getattr(pipe.answerer, "inner", pipe.answerer)
+    seen = question_terms("甲平台的订单量增长了多少？", "", inner.tokenizer, inner.bm25)
+    unseen = question_terms("罗保铭担任过什么职务？", "", inner.tokenizer, inner.bm25)
+    assert question_features(seen, inner.bm25)[0] == 0.0
+    share, name, top = question_features(unseen, inner.bm25)
+    assert share > 0.5 and top == 1.0
