@@ -15,7 +15,7 @@ from typing import Iterator, Sequence
 from rag.index.bm25 import BM25
 from rag.answer.crosslingual import CrossLingual
 from rag.answer.candidates import ASKS_WHO, SPEECH, Candidate, SentenceScorer, sentence_before
-from rag.text.numbers import extract_quantities, has_figure
+from rag.text.numbers import extract_quantities, has_figure, same_quantity
 from rag.answer.prompting import REFUSAL_EN, REFUSAL_ZH  # one wording for every backend
 from rag.answer.answer_type import ORG, PERSON, PLACE, TIME
 from rag.answer.overview import MIN_POINTS, Overview, choose_points, is_intro, items_after, numbered, opening_chunks, \
@@ -107,6 +107,11 @@ class ExtractiveAnswerer:
             chosen = self._with_speaker(chosen)
         if _NEEDS_NUMBER.search(fu.question) and not any(has_figure(c.sentence.text) for c in chosen):
             return self._refuse(question, "the question asks for a figure and the passages give none")
+        stated = _stated_figures(fu.question)
+        if stated and not any(_says_figure(c, q) for c in chosen for q in stated):
+            # "增长超过3倍的品牌有多少": a sentence about other growth, however close its words, does not answer.
+            return self._refuse(question, f"no passage says {stated[0].surface} in connection with the rest "
+                                          "of the question")
         if _NEEDS_MONEY.search(fu.question) and not _GROWTH.search(fu.question) \
                 and not any(_has_money(c.sentence.text) for c in chosen):
             return self._refuse(question, "the question asks for an amount of money and the passages give none")
@@ -287,6 +292,18 @@ def _has_money(text: str) -> bool:
         if after.startswith(("元", "美元", "块")) or q.surface.endswith("元") or (q.start > 0 and text[q.start - 1] in "$¥￥"):
             return True
     return False
+
+
+def _stated_figures(question: str) -> list:
+    """The measured figures a question states as given ("超过3倍", "30%", "10亿元"); dates and bare
+    counts are left out (the answer's sentence may date itself in the sentence before)."""
+    return [q for q in extract_quantities(question) if q.unit not in ("", "date", "time")]
+
+
+def _says_figure(c: Candidate, stated) -> bool:
+    """The candidate's own sentence states the figure (the sentence before may be about another
+    subject's figure: "京东…增长超3倍。天猫…373个品牌破亿")."""
+    return any(same_quantity(stated, q) for q in extract_quantities(c.sentence.text))
 
 
 def _overlaps(a: Candidate, b: Candidate) -> bool:

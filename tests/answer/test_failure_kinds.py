@@ -103,3 +103,11 @@ def test_the_refusal_model_reads_what_no_document_says(pipe):
     assert question_features(seen, inner.bm25)[0] == 0.0
     share, name, top = question_features(unseen, inner.bm25)
     assert share > 0.5 and top == 1.0
+
+
+def test_a_figure_the_question_gives_must_be_in_the_answers_sentence(pipe):
+    # Before: the sentence with both platforms' order growth was quoted for a growth it never states.
+    a = pipe.ask("哪个平台的订单量同比增长了50%？")
+    assert a.refused and "50%" in a.check["refusal_reason"]
+    b = pipe.ask("哪个平台的订单量同比增长了35%？")
+    assert not b.refused and "35%" in b.answer
