@@ -17,14 +17,6 @@ ROOT = Path(__file__).resolve().parents[2]
 _POINT = re.compile(r"^(\d+)\. (.+?)\[(\d+)\]$")
 
 
-@pytest.fixture(scope="module")
-def pipe(tmp_path_factory):
-    settings = load_settings({"docs": [str(ROOT / "seeds")], "index": str(tmp_path_factory.mktemp("idx")),
-                              "mode": "lexical"}, env={})
-    build_index(settings)
-    return Pipeline.open(settings)
-
-
 @pytest.mark.parametrize("question", [
     "双十一消费有哪些新趋势？",
     "以旧换新带来了哪些影响？",
