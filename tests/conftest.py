@@ -12,3 +12,21 @@ _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 os.environ.setdefault("RAG_MODE", "lexical")
+
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def pipe(tmp_path_factory):
+    """A lexical pipeline over the seed article (a module may define its own `pipe` over other documents).
+    Lives here, not in tests/answer/conftest.py: two conftest.py files without packages clash on a clean clone."""
+    from rag.index.build import build_index
+    from rag.pipeline import Pipeline
+    from rag.settings import load_settings
+
+    settings = load_settings({"docs": [str(ROOT / "seeds")], "index": str(tmp_path_factory.mktemp("idx")),
+                              "mode": "lexical"}, env={})
+    build_index(settings)
+    return Pipeline.open(settings)

@@ -143,3 +143,21 @@ def test_pure_stages_load_no_heavy_library(stage: str) -> None:
             f"print(json.dumps(sorted(m for m in {sorted(HEAVY)!r} if m in sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_test_modules_have_unique_basenames() -> None:
+    """Test folders are not packages, so pytest imports each file by its basename: two test_x.py in
+    different folders collide. A folder's own conftest.py is imported as `conftest` too; one in a folder
+    that pytest walks before tests/conftest.py itself (tests/answer/) made a clean clone fail to collect
+    ("import file mismatch"), so sub-folder conftests may only sit in folders that sort after it."""
+    seen: dict[str, Path] = {}
+    clashes = []
+    for p in sorted((ROOT / "tests").rglob("*.py")):
+        if p.name == "conftest.py":
+            if p.parent != ROOT / "tests" and p.parent.name < "conftest.py":
+                clashes.append(f"{p.relative_to(ROOT)} is walked before tests/conftest.py")
+            continue
+        if p.name in seen:
+            clashes.append(f"{seen[p.name].relative_to(ROOT)} and {p.relative_to(ROOT)}")
+        seen.setdefault(p.name, p)
+    assert not clashes, clashes
