@@ -16,7 +16,8 @@ is not a question word, how near it sits to the question words the sentence repe
 much of the sentence is new to the question, the chunk's rank and score, the sentence's
 position and length, the hand-weighted score of candidates.py, and how closely the sentence
 repeats the question character by character (surface.py: longest shared run, shared pairs, the
-words around the question word, how much of the article's title the question names).
+words around the question word, how much of the article's title the question names), and how
+much of the question's leading phrase, its topic, the sentence's passage repeats.
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from typing import Sequence
 from rag.answer.answer_type import Span, expected_type, typed_spans
 from rag.answer.candidates import Candidate
 from rag.answer.support import QuestionTerms
-from rag.answer.surface import REFERS, around_wh, longest_shared, pair_share, question_text, title_share
+from rag.answer.surface import REFERS, around_wh, longest_shared, pair_share, question_text, title_share, topic, topic_share
 from rag.index.bm25 import BM25
 from rag.text.tokenize import Tokenizer, fold
 
@@ -41,7 +42,7 @@ FEATURES = ("own", "support", "missing", "bm25_rel", "bm25_top", "own_rel", "typ
             "type_near", "novel", "rank_inv", "hit_rel", "pos_inv", "loglen", "short", "hand", "hand_rel",
             "rest", "rest_rel", "rest_top", "rest_share", "lcs", "lcs_rel", "pairs", "pairs_rel", "wh_left",
             "wh_right", "title_cov", "doc_pos", "title_in_q",
-            "refers")
+            "refers", "topic")
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,9 @@ def featurize(question: str, q: QuestionTerms, cands: Sequence[Candidate], token
     top_rest = max(rest, default=0.0)
     top_lcs, top_pairs = max(lcs, default=0.0), max(pairs, default=0.0)
     total = sum(idf.values()) or 1.0
+    # Is the passage about what the question is about? Its leading phrase in the chunk or its title.
+    head = topic(qchars)
+    about = {c.chunk.chunk_id: topic_share(head, question_text(f"{c.chunk.title} {c.chunk.text}")) for c in cands}
     out = []
     for c, ts, lex, r, lc, pr, fs in zip(cands, toks, lexical, rest, lcs, pairs, folded):
         span, dist = best_span(c.sentence.text, kind, qtext, qtoks | q.names)
@@ -85,9 +89,9 @@ def featurize(question: str, q: QuestionTerms, cands: Sequence[Candidate], token
              1.0 / (1.0 + dist / 8.0) if span is not None else 0.0, novel, 1.0 / (1 + c.rank),
              c.hit_score / top_hit, 1.0 / (1 + c.position), math.log1p(n) / 5.0, float(n < 6), c.score,
              c.score - top_hand, r, r - top_rest, float(r >= top_rest and top_rest > 0),
-             r / (lex or 1.0), lc, lc - top_lcs, pr, pr - top_pairs, *around_wh(qchars, fs),
+             r - lex / total, lc, lc - top_lcs, pr, pr - top_pairs, *around_wh(qchars, fs),
              sum(w for t, w in idf.items() if t in titles[c.chunk.title]) / total, math.log1p(c.sentence.start) / 8.0,
-             title_share(qchars, titles[c.chunk.title]), float(bool(REFERS.match(fs))))
+             title_share(qchars, titles[c.chunk.title]), float(bool(REFERS.match(fs))), about[c.chunk.chunk_id])
         out.append(Scored(f, span))
     return out
 
