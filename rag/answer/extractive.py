@@ -34,10 +34,11 @@ _NEEDS_MONEY = re.compile(r"多少钱|花了多少|金额|(成交额|销售额|G
                           re.I)
 _GROWTH = re.compile(r"增长|涨|同比|增幅|倍|百分|比例")
 _MAX_ANSWER_CHARS = 220
-# The selector's probability from which the answer leads with its short answer (measured on the CMRC
-# report split: the lead's precision hardly moves between 0.1 and 0.7; below 0.2 leads get rarer-right),
-# a quote at least this long (shorter ones show the answer at a glance; keeps answers short), and the
-# probability from which the lead's sentence is quoted alone.
+# The selector's probability from which the answer leads with its short answer, a quote at least this
+# long (shorter ones show the answer at a glance; keeps answers short), and the probability from which
+# the lead's sentence is quoted alone. Re-measured on the CMRC FIT split (614 questions, hybrid): right
+# 73.1-73.3%, 62-63 chars and short EM 9.8% for LEAD_PROB 0.1-0.3, ALONE_PROB 0.35-0.7, LEAD_MIN_QUOTE 25-60:
+# the values hardly matter, and these stay.
 LEAD_PROB = 0.2
 LEAD_MIN_QUOTE = 40
 ALONE_PROB = 0.5
