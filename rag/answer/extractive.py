@@ -18,6 +18,7 @@ from rag.answer.candidates import ASKS_WHO, SPEECH, Candidate, SentenceScorer, s
 from rag.text.numbers import extract_quantities, has_figure, same_quantity
 from rag.answer.prompting import REFUSAL_EN, REFUSAL_ZH  # one wording for every backend
 from rag.answer.answer_type import ORG, PERSON, PLACE, TIME
+from rag.answer.asked_unit import ASIDE, asked_unit, gives_unit
 from rag.answer.overview import MIN_POINTS, Overview, choose_points, is_intro, items_after, numbered, opening_chunks, \
     read_overview
 from rag.answer.parts import answer_parts, split_parts
@@ -108,12 +109,16 @@ class ExtractiveAnswerer:
             chosen = self._with_speaker(chosen)
         if _NEEDS_NUMBER.search(fu.question) and not any(has_figure(c.sentence.text) for c in chosen):
             return self._refuse(question, "the question asks for a figure and the passages give none")
+        unit = asked_unit(fu.question)
+        if unit and not any(gives_unit(c.sentence.text, unit) for c in chosen):
+            # "订单总量是多少单": figures of other things (个品牌, 倍) in the words' sentence do not answer.
+            return self._refuse(question, f"the question asks for a number of {unit} and the passages give none")
         stated = _stated_figures(fu.question)
         if stated and not any(_says_figure(c, q) for c in chosen for q in stated):
             # "增长超过3倍的品牌有多少": a sentence about other growth, however close its words, does not answer.
             return self._refuse(question, f"no passage says {stated[0].surface} in connection with the rest "
                                           "of the question")
-        if _NEEDS_MONEY.search(fu.question) and not _GROWTH.search(fu.question) \
+        if _NEEDS_MONEY.search(ASIDE.sub("", fu.question)) and not _GROWTH.search(fu.question) \
                 and not any(_has_money(c.sentence.text) for c in chosen):
             return self._refuse(question, "the question asks for an amount of money and the passages give none")
         top = cands[0]

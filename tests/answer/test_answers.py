@@ -114,3 +114,14 @@ def test_a_question_about_a_thing_no_passage_is_about_is_refused(tmp_path) -> No
     pipe = Pipeline.open(settings)
     assert not pipe.ask("雷公藤分布在哪些地区？").refused
     assert pipe.ask("短叶水蜈蚣分布在哪些地区？").refused
+
+
+def test_a_how_many_question_needs_a_figure_in_its_unit(pipe) -> None:
+    """Before: "订单量…保持两位数增长，超1.6万个品牌…" was quoted for a number of 单, and 373个品牌
+    for the total GMV (the aside "（GMV）" hid the money question)."""
+    orders = pipe.ask("京东双11的订单总量具体是多少单？")
+    assert orders.refused and "单" in orders.check["refusal_reason"]
+    gmv = pipe.ask("今年天猫双11的总成交额（GMV）是多少？")
+    assert gmv.refused and "money" in gmv.check["refusal_reason"]
+    units = pipe.ask("回收的家电家居旧物数量预计将超过多少台？")
+    assert not units.refused and "3000万台" in units.answer
