@@ -25,6 +25,7 @@ from rag.answer.parts import answer_parts, split_parts
 from rag.answer.short_answer import MAX_LEAD, lead, mirror_span
 from rag.answer.selector import Selector, featurize, load_refusal, load_selector, question_features
 from rag.answer.support import QuestionTerms, missing_terms, question_terms
+from rag.text.english import is_english, translate  # noqa: F401 - is_english re-exported
 from rag.text.tokenize import Tokenizer, fold
 from rag.types import Chunk, Citation, Draft, FollowUp, Hit, Message
 
@@ -43,12 +44,6 @@ _MAX_ANSWER_CHARS = 220
 LEAD_PROB = 0.2
 LEAD_MIN_QUOTE = 40
 ALONE_PROB = 0.5
-
-
-def is_english(text: str) -> bool:
-    letters = sum(ch.isascii() and ch.isalpha() for ch in text)
-    cjk = sum("\u4e00" <= ch <= "\u9fff" for ch in text)
-    return letters > 3 * cjk and letters > 0
 
 
 def refusal_text(question: str) -> str:
@@ -82,8 +77,12 @@ class ExtractiveAnswerer:
     def answer(self, question: str, hits: Sequence[Hit], followup: FollowUp | None = None) -> Draft:
         """The answer to `followup` (the standalone question; `question` itself when None)."""
         fu = followup or FollowUp(question, question)
-        if self.crosslingual is not None and is_english(fu.question):
-            return self._across_languages(question, fu.question, hits)
+        if is_english(fu.question):
+            return self._english(question, fu, hits)
+        return self._chinese(question, fu, hits)
+
+    def _chinese(self, question: str, fu: FollowUp, hits: Sequence[Hit], names: frozenset[str] = frozenset()) -> Draft:
+        """`names`: more names the evidence must say (an English question's, from how it is written)."""
         overview = read_overview(fu.question)
         if overview is not None and hits:  # "有哪些新趋势", "主要讲了什么": a few key points, each cited
             listed = self._overview(question, overview, fu, hits)
@@ -95,6 +94,8 @@ class ExtractiveAnswerer:
             if joined is not None:
                 return joined
         q = question_terms(fu.question, fu.context, self.tokenizer, self.bm25)
+        if names:
+            q = replace(q, names=q.names | names)
         if not q.main or not hits:
             return self._refuse(question, "the question has no searchable words" if not q.main else "nothing retrieved")
         hand, learned, spans = self.ranked(fu.question, q, hits)
@@ -275,6 +276,25 @@ class ExtractiveAnswerer:
             parts.append(f"{c.sentence.text}[{numbers[key]}]")
         support = min(c.support for c in chosen)
         return Draft("".join(parts), False, tuple(citations), {"support": round(support, 3)})
+
+    def _english(self, question: str, fu: FollowUp, hits: Sequence[Hit]) -> Draft:
+        """An English question: its words put into Chinese (CC-CEDICT), each by the word the passages
+        use, and answered on the Chinese path (coverage, names, figures, the fitted refusal); when that
+        refuses, the sentence closest in meaning (embeddings), when a model is loaded."""
+        t = translate(fu.question, lambda w: self.bm25.idf_of(w) is not None)
+        if t is None or not t.found or not hits:  # no dictionary, or documents in English: as before
+            if self.crosslingual is not None:
+                return self._across_languages(question, fu.question, hits)
+            return self._chinese(question, fu, hits)
+        passages = " ".join(h.chunk.text for h in hits)
+        zh = t.question(passages)
+        draft = self._chinese(question, FollowUp(zh, zh, fu.context), hits, t.names(passages))
+        draft = replace(draft, check={**draft.check, "translated_question": zh})
+        if draft.refused and self.crosslingual is not None:
+            cross = self._across_languages(question, fu.question, hits)
+            if not cross.refused:
+                return cross
+        return draft
 
     def _across_languages(self, question: str, asked: str, hits: Sequence[Hit]) -> Draft:
         """Quote the sentence closest in meaning (embeddings), or refuse: no word overlap to go on."""

@@ -1,6 +1,6 @@
 """Retrievers: `search(query, k) -> list[Hit]`, best first, ranks from 0.
 
-Lexical (BM25 over jieba tokens), Dense (FAISS over sentence embeddings), Hybrid
+Lexical (BM25 over jieba tokens; an English query's words put into Chinese first), Dense (FAISS over sentence embeddings), Hybrid
 (reciprocal rank fusion of both, from a deeper candidate pool), and Reranked
 (a cross-encoder reorders another retriever's candidates).
 """
@@ -12,6 +12,7 @@ import numpy as np
 
 from rag.index.bm25 import BM25
 from rag.retrieve.fusion import ALPHA, rrf, weighted
+from rag.text.english import search_query
 from rag.text.tokenize import Tokenizer
 from rag.types import Chunk, Hit
 
@@ -29,6 +30,8 @@ class LexicalRetriever:
         self.bm25, self.tokenizer, self.chunks = bm25, tokenizer, chunks
 
     def search(self, query: str, k: int) -> list[Hit]:
+        # An English query is searched with its words put into Chinese (CC-CEDICT): BM25 has no English.
+        query = search_query(query, lambda w: self.bm25.idf_of(w) is not None)
         ids, scores = self.bm25.top(self.tokenizer.terms(query), k)
         return [Hit(self.chunks[int(i)], float(s), r, self.name) for r, (i, s) in enumerate(zip(ids, scores))]
 
