@@ -13,6 +13,14 @@ if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 os.environ.setdefault("RAG_MODE", "lexical")
 
+# Property tests draw the same examples on every run (a CI failure can be rerun and seen); set
+# HYPOTHESIS_PROFILE=explore locally to draw new ones.
+from hypothesis import settings as _hyp_settings  # noqa: E402
+
+_hyp_settings.register_profile("ci", derandomize=True)
+_hyp_settings.register_profile("explore", derandomize=False)
+_hyp_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
 import pytest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

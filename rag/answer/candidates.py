@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
-from rag.text.lexicon import is_name
+from rag.text.lexicon import is_name, name_tag
+from rag.text.wordlists import default_names
 from rag.text.sentences import Sentence, split_sentences
 from rag.answer.support import Evidence, QuestionTerms, coverage, missing_names
 from rag.text.tokenize import Tokenizer
@@ -95,11 +96,26 @@ class SentenceScorer:
         best = max(clauses, key=lambda c: coverage(rest, Evidence.of(self.tokenizer.tokens(c), c)))
         for scope in (best, text):
             toks = self.tokenizer.tokens(scope)
-            if any(is_name(t) and not t[0].isdigit() for t in toks):  # figures do not set the scope
+            named = [t for t in toks if is_name(t) and not t[0].isdigit()]  # figures do not set the scope
+            if named:
                 # A festival or platform in the document's title covers the whole article.
-                scope = f"{title} {scope}"
-                return missing_names(q, Evidence.of(self.tokenizer.tokens(scope), scope))
+                scoped = f"{title} {scope}"
+                missing = missing_names(q, Evidence.of(self.tokenizer.tokens(scoped), scoped))
+                if missing and scope is best:
+                    # The sentence's subject often opens it: "京东平台日前新增…，美国和新加坡成为订单量最多的
+                    # 海外国家" is about 京东, though the answering clause names countries. A name said earlier
+                    # in the sentence counts unless that clause names another of its kind (抖音 asked, 天猫's clause).
+                    rivals = {name_kind(t) for t in named if t not in q.names}
+                    whole = Evidence.of(self.tokenizer.tokens(f"{title} {text}"), f"{title} {text}")
+                    missing = [m for m in missing if name_kind(m) in rivals or whole.presence(m) < 1.0]
+                return missing
         return missing_names(q, window)
+
+
+def name_kind(word: str) -> str:
+    """What kind of name: a platform, festival or organisation of the domain lists, else jieba's tag
+    (ns place, nt organisation, nr person), else "other"."""
+    return "domain" if word in default_names() else (name_tag(word) or "other")
 
 
 def sentence_before(chunks_of_doc: Sequence[Chunk], s: Sentence) -> tuple[Chunk, Sentence] | None:

@@ -133,7 +133,8 @@ def _looks_utf16(data: bytes) -> bool:
     even = sample[0::2].count(0)
     odd = sample[1::2].count(0)
     half = len(sample) / 2
-    return max(even, odd) > 0.3 * half and min(even, odd) < 0.05 * half
+    # Two NULs at least: one stray NUL after short UTF-8 text ("双11\x00") is not UTF-16.
+    return max(even, odd) >= 2 and max(even, odd) > 0.3 * half and min(even, odd) < 0.05 * half
 
 
 def _is_text(text: str) -> bool:

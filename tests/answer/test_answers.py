@@ -125,3 +125,18 @@ def test_a_how_many_question_needs_a_figure_in_its_unit(pipe) -> None:
     assert gmv.refused and "money" in gmv.check["refusal_reason"]
     units = pipe.ask("回收的家电家居旧物数量预计将超过多少台？")
     assert not units.refused and "3000万台" in units.answer
+
+
+def test_a_name_that_opens_the_sentence_covers_its_later_clause(pipe) -> None:
+    """Before: "京东平台日前新增…，美国和新加坡成为目前订单量最多的海外国家" counted 京东 as missing (the answering
+    clause names countries, not 京东) and the question was refused. A clause naming another platform still
+    does not answer for the asked one (the 抖音…破亿 refusal above)."""
+    a = pipe.ask("京东双11海外订单量最多的是哪几个国家？")
+    assert not a.refused and "美国和新加坡" in a.answer
+
+
+def test_name_kinds_tell_platforms_from_places() -> None:
+    from rag.answer.candidates import name_kind
+
+    assert name_kind("京东") == name_kind("天猫") == "domain"
+    assert name_kind("美国") == "ns"

@@ -169,3 +169,9 @@ json_values = st.recursive(
 def test_manifest_checksum_survives_a_json_round_trip(manifest):
     again = json.loads(json.dumps(manifest, ensure_ascii=False, indent=1))
     assert manifest_digest(again) == manifest_digest(manifest)
+
+
+def test_one_stray_nul_after_short_utf8_is_not_utf16():
+    # Found by hypothesis: "双11\x00" (valid UTF-8) was read as UTF-16, "迥ㆌ1".
+    text, _ = decode("双11\x00".encode("utf-8"))
+    assert text.replace("\x00", "") == "双11"
