@@ -69,6 +69,16 @@ class Users:
         for t in self.threads:
             t.join(timeout=60)
 
+    def wait_past(self, switched_at, timeout: float = 30.0) -> None:
+        """Until every user has sent a request after the switch (`switched_at()`, None before it): a
+        fixed sleep left a slow user (a loaded machine) with none, which `check` reads as a failure."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            t = switched_at()
+            if t is not None and all(any(sent > t for sent, _, _ in list(log)) for log in self.log):
+                return
+            time.sleep(0.05)
+
     def check(self, switched_at: float, first: str, then: str) -> dict:
         """Every answer is `first` or `then`, each user sees `first` then `then` (never back),
         and every request sent after the switch got `then`."""
@@ -93,7 +103,7 @@ def test_live_pipeline_switches_without_restart(corpora, tmp_path):
         time.sleep(0.3)
         started = time.monotonic()
         done = _rebuild(new, index)
-        time.sleep(0.5)
+        users.wait_past(lambda: live.switched_at)
     assert live.switches == 1 and started < live.switched_at < done + 2  # the first request after the commit switched
     stats = users.check(live.switched_at, "old", "new")
     print(f"\nin-process, 8 users through a rebuild: {stats}")
@@ -103,7 +113,7 @@ def test_live_pipeline_switches_without_restart(corpora, tmp_path):
     with Users(lambda: live.current().ask(QUESTION).answer, 4) as users:  # and back again
         started = time.monotonic()
         done = _rebuild(old, index)
-        time.sleep(0.5)
+        users.wait_past(lambda: live.switched_at if live.switches == 2 else None)
     assert live.switches == 2 and started < live.switched_at < done + 2
     users.check(live.switched_at, "new", "old")
 
@@ -163,7 +173,7 @@ def test_gradio_server_answers_throughout_a_rebuild(corpora, tmp_path):
             time.sleep(0.5)
             started = time.monotonic()
             done = _rebuild(new, index)
-            time.sleep(1.0)
+            users.wait_past(lambda: live.switched_at)
         assert live.switches == 1 and started < live.switched_at < done + 2
         stats = users.check(live.switched_at, "old", "new")
         print(f"\ngradio server, 6 clients through a rebuild: {stats}")
